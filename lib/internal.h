@@ -1,0 +1,250 @@
+/*
+ * internal.h - the library's private contract between modules.
+ *
+ * Nothing here is exported. Names are bk__<module>_<verb>.
+ *
+ * Model graph ownership: every model, union, enum and type node built in one
+ * call (bk_model_new, bk_builder_build, bk_model_from_doc) lives in one
+ * bk__schema, which is reference counted as a whole; bk_model_ref/unref act
+ * on the schema of the model. This lets models refer to each other (and to
+ * themselves, through ptr<...>) without reference cycles. A schema that uses
+ * models of another schema (bk_builder_use) holds a reference to it.
+ */
+#ifndef BK_INTERNAL_H
+#define BK_INTERNAL_H
+
+#include <stdatomic.h>
+#include <string.h>
+#include "backend.h"
+
+#define BK__MAGIC_MODEL   0x6b6d6f64u /* "kmod" */
+#define BK__MAGIC_RECORD  0x6b726563u
+#define BK__MAGIC_BUILDER 0x6b626c64u
+#define BK__MAGIC_STREAM  0x6b737472u
+
+#define BK__UNUSED(x) ((void)(x))
+#if defined(__GNUC__)
+#  define BK__LIKELY(x)   __builtin_expect(!!(x), 1)
+#  define BK__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#  define BK__LIKELY(x)   (x)
+#  define BK__UNLIKELY(x) (x)
+#endif
+
+/* ---- allocation (common.c) ------------------------------------------------ */
+void *bk__malloc(size_t n);
+void *bk__calloc(size_t n, size_t size);    /* overflow-checked, zeroed */
+void *bk__realloc(void *p, size_t n);
+void  bk__free(void *p);
+char *bk__strdup(const char *s);
+char *bk__strndup(const char *s, size_t n);
+/* Grow buf so that `extra` more bytes (plus a NUL) fit. */
+bk_status bk__buf_reserve(bk_buf *buf, size_t extra);
+bk_status bk__buf_append(bk_buf *buf, const void *data, size_t n);
+
+/* ---- errors (error.c) ----------------------------------------------------- */
+/* An error under construction: problems accumulate, then bk__errors_finish
+ * turns them into a bk_error. Kept on the stack of the caller. */
+typedef struct bk__problem {
+    char *path;
+    const char *code;      /* static string */
+    char *message;
+    size_t offset, line, column;
+} bk__problem;
+
+typedef struct bk__errors {
+    bk_status status;      /* first non-OK status recorded (BK_OK if none) */
+    bk__problem *items;
+    size_t len, cap;
+    size_t max;            /* cap on recorded problems */
+    bool truncated;
+    bool oom;              /* an allocation failed while recording */
+    long long record_index;
+} bk__errors;
+
+void bk__errors_init(bk__errors *e, size_t max);
+/* Record a problem; path and message are copied. Returns the status. */
+bk_status bk__errors_add(bk__errors *e, bk_status st, const char *path, const char *code,
+    size_t offset, size_t line, size_t column, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 8, 9)))
+#endif
+    ;
+void bk__errors_dispose(bk__errors *e);
+/* Move the problems into *err (if err) and return e->status; disposes e. */
+bk_status bk__errors_finish(bk__errors *e, bk_error **err);
+
+/* Set *err to a single-message error. Returns st. Safe with err == NULL. */
+bk_status bk__error_set(bk_error **err, bk_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Same, with one problem (path + code). */
+bk_status bk__error_problem(bk_error **err, bk_status st, const char *path, const char *code,
+    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+/* Static out-of-memory error. */
+bk_status bk__error_oom(bk_error **err);
+void bk__error_set_record_index(bk_error *err, long long index);
+
+/* ---- model internals (model.c) ------------------------------------------- */
+typedef struct bk__schema bk__schema;
+typedef struct bk__type bk__type;
+typedef struct bk__enum bk__enum;
+typedef struct bk__union bk__union;
+
+struct bk__enum {
+    char *name;
+    char **names;          /* n entries */
+    size_t *lens;
+    size_t n;
+};
+
+typedef struct bk__variant {
+    char *name;
+    size_t name_len;
+    size_t offset;         /* payload offset within the union struct */
+    const bk__type *type;  /* NULL: unit variant */
+} bk__variant;
+
+struct bk__union {
+    char *name;
+    size_t size, align;
+    size_t tag_offset;     /* int tag = variant index */
+    bk__variant *variants;
+    size_t n;
+    bk_tagging tagging;
+    char *tag;  size_t tag_len;       /* internal, adjacent */
+    char *content; size_t content_len;/* adjacent */
+};
+
+/* A type: kind plus what the kind needs. Immutable after the build. */
+struct bk__type {
+    bk_kind kind;
+    size_t size, align;          /* C size and alignment of one value */
+    const bk__type *elem;        /* BK_LIST, BK_MAP */
+    bk_model *model;             /* BK_MODEL, BK_MODEL_PTR */
+    const bk__enum *enm;         /* BK_ENUM */
+    const bk__union *uni;        /* BK_UNION */
+    char *expr;                  /* type expression ("list<str>") */
+};
+
+/* A declared field. */
+typedef struct bk__field {
+    char *name;                  /* declared (C member) name */
+    char *json_name;             /* after rename / rename_all */
+    size_t json_name_len;
+    char *rename;                /* as declared, NULL if none (for documents) */
+    char **aliases;              /* naliases entries */
+    size_t naliases;
+    const bk__type *type;
+    size_t offset;
+    bool optional;
+    size_t presence_offset;
+    char *default_json;          /* NULL if none */
+    bool default_zero;
+    bool skip;
+    bk_skip_if skip_if;
+    bool flatten;
+    bool primary_key, auto_id, unique, index;
+    /* Canonical compact encoding of the default (or zero) value, for
+     * skip_if = default. NULL when not computed. */
+    char *default_enc;
+    size_t default_enc_len;
+} bk__field;
+
+/* One key of the JSON object view of a model: a field of the model itself
+ * or of a flattened embedded model, at its absolute offset. Skipped fields
+ * are not in this view. */
+typedef struct bk__jfield {
+    const bk__field *f;
+    const char *name;            /* JSON name (borrowed from f) */
+    size_t name_len;
+    size_t offset;               /* absolute within the outer struct */
+    size_t presence_offset;      /* absolute; valid if f->optional */
+    bool required;               /* absent -> "missing" */
+} bk__jfield;
+
+/* Lookup table entry: a name or alias -> jfield index. */
+typedef struct bk__slot {
+    const char *name;
+    uint32_t len;
+    int32_t index;               /* -1: empty slot */
+} bk__slot;
+
+struct bk_model {
+    uint32_t magic;
+    bk__schema *schema;
+    char *name;
+    size_t size, align;
+    bk__field *fields;
+    size_t nfields;
+    bk__jfield *jfields;         /* JSON view, encode order */
+    size_t njfields;
+    bk__slot *slots;             /* open addressing, power of two */
+    size_t nslots;
+    bk_case rename_all;
+    bool deny_unknown;
+    bool from_c;                 /* layout given by a C struct */
+    /* Flattened embedded-model fields exclude these from the JSON view;
+     * kept for record access and documents. */
+};
+
+struct bk__schema {
+    atomic_long refs;
+    /* Everything allocated for this schema, freed together. */
+    bk_model **models; size_t nmodels, cmodels;
+    bk__union **unions; size_t nunions, cunions;
+    bk__enum **enums; size_t nenums, cenums;
+    bk__type **types; size_t ntypes, ctypes;
+    bk__schema **deps; size_t ndeps, cdeps;
+};
+
+/* Find a JSON key in the model's view; returns the jfield index or -1. */
+int32_t bk__model_lookup(const bk_model *m, const char *key, size_t len);
+uint32_t bk__hash(const char *s, size_t len);
+/* True if m is a live model handle. */
+static inline bool bk__model_ok(const bk_model *m) {
+    return m != NULL && m->magic == BK__MAGIC_MODEL;
+}
+
+/* ---- values (value.c): clearing, zero tests ------------------------------ */
+/* Release what a value of type t at p owns, and zero it. */
+void bk__value_clear(const bk__type *t, void *p);
+/* Release what a struct of model m at obj owns, and zero it. */
+void bk__model_clear(const bk_model *m, void *obj);
+
+/* ---- JSON codec (json_decode.c, json_encode.c) ---------------------------- */
+/* Decode one value of type t from buf into dst (used for defaults and
+ * record setters). The path prefix names the value in errors. */
+bk_status bk__json_decode_type(void *dst, const bk__type *t, const char *buf, size_t len,
+    const bk_decode_options *opts, const char *path, bk_error **err);
+/* Append the compact encoding of the value of type t at src to buf. */
+bk_status bk__json_encode_type(bk_buf *buf, const bk__type *t, const void *src,
+    bk_error **err);
+
+/* ---- text helpers (text.c) ------------------------------------------------- */
+/* Validate UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool bk__utf8_valid(const unsigned char *s, size_t len);
+/* RFC 3339 <-> microseconds; returns false on a malformed or out-of-range text. */
+bool bk__ts_parse(const char *s, size_t len, int64_t *out);
+size_t bk__ts_format(char out[40], int64_t us);
+bool bk__date_parse(const char *s, size_t len, int32_t *out);
+size_t bk__date_format(char out[16], int32_t days);
+bool bk__uuid_parse(const char *s, size_t len, unsigned char out[16]);
+void bk__uuid_format(char out[37], const unsigned char in[16]);
+/* Base64 (standard alphabet, padded). decode returns false on bad input. */
+size_t bk__b64_encoded_len(size_t n);
+void bk__b64_encode(char *out, const unsigned char *in, size_t n);
+bool bk__b64_decode(unsigned char *out, size_t *out_len, const char *in, size_t n);
+/* Shortest text that reads back as the same double (finite only). */
+size_t bk__fmt_double(char out[32], double v);
+size_t bk__fmt_float(char out[32], float v);
+/* Locale-independent, correctly rounded strtod over [s, s+len). */
+bool bk__parse_double(const char *s, size_t len, double *out);
+
+#endif
