@@ -1,0 +1,613 @@
+/*
+ * json_encode.c - the schema-directed JSON encoder.
+ *
+ * Writes a struct (or record storage) of a model as JSON into a bk_buf, in
+ * declaration order. The buffer is grown ahead of each small write, so the
+ * hot loop is plain stores. A value that JSON cannot carry faithfully
+ * (invalid UTF-8, a non-finite float, an enum or union tag out of range) is
+ * an error with the path of the value; on any failure the buffer is rolled
+ * back to its length on entry.
+ */
+#include <math.h>
+#include <stdio.h>
+#include "internal.h"
+
+typedef struct enc {
+    bk_buf *b;
+    int indent;
+    int level;
+    bk_status st;
+    bk__errors errs;
+    /* path for errors: names or indices, rendered only on failure */
+    const char *keys[64];
+    size_t idx[64];
+    size_t npath;
+} enc;
+
+static const bk_encode_options g_default_enc = BK_ENCODE_OPTIONS_INIT;
+
+bk_status bk_encode_options_init(bk_encode_options *opts)
+{
+    if (!opts)
+        return BK_EINVAL;
+    *opts = g_default_enc;
+    return BK_OK;
+}
+
+static inline bool reserve(enc *e, size_t n)
+{
+    if (BK__LIKELY(e->b->len + n + 1 <= e->b->cap))
+        return true;
+    if (bk__buf_reserve(e->b, n) != BK_OK) {
+        e->st = BK_ENOMEM;
+        return false;
+    }
+    return true;
+}
+
+static inline bool put(enc *e, const char *s, size_t n)
+{
+    if (!reserve(e, n))
+        return false;
+    memcpy(e->b->ptr + e->b->len, s, n);
+    e->b->len += n;
+    return true;
+}
+
+static inline bool putc1(enc *e, char c)
+{
+    if (!reserve(e, 1))
+        return false;
+    e->b->ptr[e->b->len++] = c;
+    return true;
+}
+
+static bool newline(enc *e)
+{
+    if (!e->indent)
+        return true;
+    size_t n = 1 + (size_t)e->indent * (size_t)e->level;
+    if (!reserve(e, n))
+        return false;
+    char *o = e->b->ptr + e->b->len;
+    o[0] = '\n';
+    memset(o + 1, ' ', n - 1);
+    e->b->len += n;
+    return true;
+}
+
+static void fail(enc *e, const char *code, const char *fmt, const char *arg)
+{
+    bk_buf path = BK_BUF_INIT;
+    bool ok = bk__buf_append(&path, "$", 1) == BK_OK;
+    for (size_t i = 0; ok && i < e->npath && i < 64; i++) {
+        char num[32];
+        if (e->keys[i]) {
+            ok = bk__buf_append(&path, ".", 1) == BK_OK &&
+                 bk__buf_append(&path, e->keys[i], strlen(e->keys[i])) == BK_OK;
+        } else {
+            int k = snprintf(num, sizeof(num), "[%zu]", e->idx[i]);
+            ok = bk__buf_append(&path, num, (size_t)k) == BK_OK;
+        }
+    }
+    if (!ok) {
+        e->st = BK_ENOMEM;
+        bk_buf_dispose(&path);
+        return;
+    }
+    bk__errors_add(&e->errs, BK_EDECODE, path.ptr, code, 0, 0, 0, fmt, arg);
+    if (e->st == BK_OK)
+        e->st = BK_EDECODE;
+    bk_buf_dispose(&path);
+}
+
+static inline void push_key(enc *e, const char *k)
+{
+    if (e->npath < 64)
+        e->keys[e->npath] = k;
+    e->npath++;
+}
+
+static inline void push_idx(enc *e, size_t i)
+{
+    if (e->npath < 64) {
+        e->keys[e->npath] = NULL;
+        e->idx[e->npath] = i;
+    }
+    e->npath++;
+}
+
+static const char g_hex[] = "0123456789abcdef";
+
+/* 0: copy as is; 1: escape; 2: non-ASCII (validate) */
+static const unsigned char g_esc[256] = {
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+    2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+    2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+    2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+};
+
+/* Write s[0..n) as a JSON string. Worst case 6 bytes per input byte. */
+static bool put_str(enc *e, const char *s, size_t n)
+{
+    if (n > (SIZE_MAX - 2) / 6) {
+        e->st = BK_ENOMEM;
+        return false;
+    }
+    if (!reserve(e, n * 6 + 2))
+        return false;
+    char *o = e->b->ptr + e->b->len;
+    *o++ = '"';
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    bool checked_utf8 = false;
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p + 8 <= end) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            uint64_t hi = w & 0x8080808080808080ull;
+            uint64_t lt = (w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull;
+            uint64_t q = w ^ 0x2222222222222222ull;
+            uint64_t qz = (q - 0x0101010101010101ull) & ~q & 0x8080808080808080ull;
+            uint64_t b = w ^ 0x5c5c5c5c5c5c5c5cull;
+            uint64_t bz = (b - 0x0101010101010101ull) & ~b & 0x8080808080808080ull;
+            if (hi | lt | qz | bz)
+                break;
+            p += 8;
+        }
+        while (p < end && g_esc[*p] == 0)
+            p++;
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
+        if (p >= end)
+            break;
+        unsigned char c = *p;
+        if (g_esc[c] == 2) {
+            if (!checked_utf8) {
+                if (!bk__utf8_valid(p, (size_t)(end - p))) {
+                    fail(e, "invalid_utf8", "%s", "string is not valid UTF-8");
+                    return false;
+                }
+                checked_utf8 = true;
+            }
+            *o++ = (char)c;
+            p++;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u'; *o++ = '0'; *o++ = '0';
+            *o++ = g_hex[c >> 4];
+            *o++ = g_hex[c & 15];
+            break;
+        }
+        p++;
+    }
+    *o++ = '"';
+    e->b->len = (size_t)(o - e->b->ptr);
+    return true;
+}
+
+static bool put_u64(enc *e, uint64_t v, bool neg)
+{
+    char tmp[24];
+    int i = 24;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (neg)
+        tmp[--i] = '-';
+    return put(e, tmp + i, (size_t)(24 - i));
+}
+
+static bool put_i64(enc *e, int64_t v)
+{
+    if (v < 0)
+        return put_u64(e, (uint64_t)0 - (uint64_t)v, true);
+    return put_u64(e, (uint64_t)v, false);
+}
+
+static bool enc_value(enc *e, const bk__type *t, const void *src);
+static bool enc_object(enc *e, const bk_model *m, const char *base, const char *tag,
+    const char *tag_value);
+
+static bool put_key(enc *e, const char *name, size_t n, bool *first)
+{
+    if (!*first && !putc1(e, ','))
+        return false;
+    *first = false;
+    if (!newline(e) || !put_str(e, name, n))
+        return false;
+    return e->indent ? put(e, ": ", 2) : putc1(e, ':');
+}
+
+/* Whether a field's value counts as empty for skip_if = empty/absent. */
+static bool is_absentish(const bk__type *t, const void *p)
+{
+    switch (t->kind) {
+    case BK_MODEL_PTR: case BK_JSON: case BK_STR:
+        return *(void *const *)p == NULL;
+    default:
+        return false;
+    }
+}
+
+static bool is_empty(const bk__type *t, const void *p)
+{
+    switch (t->kind) {
+    case BK_STR: { const char *s = *(char *const *)p; return !s || !*s; }
+    case BK_BYTES: return ((const bk_bytes *)p)->len == 0;
+    case BK_LIST: return ((const bk_list *)p)->len == 0;
+    case BK_MAP: return ((const bk_map *)p)->len == 0;
+    default: return is_absentish(t, p);
+    }
+}
+
+static bool enc_object(enc *e, const bk_model *m, const char *base, const char *tag,
+    const char *tag_value)
+{
+    if (!putc1(e, '{'))
+        return false;
+    e->level++;
+    bool first = true;
+    if (tag) {
+        if (!put_key(e, tag, strlen(tag), &first) || !put_str(e, tag_value, strlen(tag_value)))
+            return false;
+    }
+    for (size_t i = 0; i < m->njfields; i++) {
+        const bk__jfield *jf = &m->jfields[i];
+        const bk__field *f = jf->f;
+        const char *p = base + jf->offset;
+        bk_presence pres = f->optional ? (bk_presence)base[jf->presence_offset] : BK_PRESENT;
+        if (pres == BK_ABSENT)
+            continue;
+        switch (f->skip_if) {
+        case BK_SKIP_IF_ABSENT:
+            if (pres == BK_NULL || is_absentish(f->type, p))
+                continue;
+            break;
+        case BK_SKIP_IF_EMPTY:
+            if (pres == BK_NULL || is_empty(f->type, p))
+                continue;
+            break;
+        default:
+            break;
+        }
+        size_t mark = e->b->len;
+        bool was_first = first;
+        if (!put_key(e, jf->name, jf->name_len, &first))
+            return false;
+        if (pres == BK_NULL) {
+            if (!put(e, "null", 4))
+                return false;
+            continue;
+        }
+        size_t vstart = e->b->len;
+        push_key(e, jf->name);
+        bool ok = enc_value(e, f->type, p);
+        e->npath--;
+        if (!ok)
+            return false;
+        if (f->skip_if == BK_SKIP_IF_DEFAULT && f->default_enc && !e->indent &&
+            e->b->len - vstart == f->default_enc_len &&
+            memcmp(e->b->ptr + vstart, f->default_enc, f->default_enc_len) == 0) {
+            e->b->len = mark;
+            first = was_first;
+        } else if (f->skip_if == BK_SKIP_IF_DEFAULT && f->default_enc && e->indent) {
+            /* compare against the compact form of this value */
+            bk_buf tmp = BK_BUF_INIT;
+            bk_status st = bk__json_encode_type(&tmp, f->type, p, NULL);
+            if (st != BK_OK) {
+                bk_buf_dispose(&tmp);
+                e->st = st;
+                return false;
+            }
+            if (tmp.len == f->default_enc_len && memcmp(tmp.ptr, f->default_enc, tmp.len) == 0) {
+                e->b->len = mark;
+                first = was_first;
+            }
+            bk_buf_dispose(&tmp);
+        }
+    }
+    e->level--;
+    if (!first && !newline(e))
+        return false;
+    return putc1(e, '}');
+}
+
+static bool enc_union(enc *e, const bk__union *u, const char *src)
+{
+    int tag = *(const int *)(src + u->tag_offset);
+    if (tag < 0 || (size_t)tag >= u->n) {
+        fail(e, "invalid_value", "union tag out of range for %s", u->name);
+        return false;
+    }
+    const bk__variant *v = &u->variants[tag];
+    const char *payload = src + v->offset;
+    bool first = true;
+    switch (u->tagging) {
+    case BK_TAG_EXTERNAL:
+        if (!v->type)
+            return put_str(e, v->name, v->name_len);
+        if (!putc1(e, '{'))
+            return false;
+        e->level++;
+        if (!put_key(e, v->name, v->name_len, &first))
+            return false;
+        push_key(e, v->name);
+        if (!enc_value(e, v->type, payload))
+            return false;
+        e->npath--;
+        e->level--;
+        return newline(e) && putc1(e, '}');
+    case BK_TAG_INTERNAL:
+        if (!v->type) {
+            if (!putc1(e, '{'))
+                return false;
+            e->level++;
+            if (!put_key(e, u->tag, u->tag_len, &first) || !put_str(e, v->name, v->name_len))
+                return false;
+            e->level--;
+            return newline(e) && putc1(e, '}');
+        }
+        return enc_object(e, v->type->model, payload, u->tag, v->name);
+    case BK_TAG_ADJACENT:
+        if (!putc1(e, '{'))
+            return false;
+        e->level++;
+        if (!put_key(e, u->tag, u->tag_len, &first) || !put_str(e, v->name, v->name_len))
+            return false;
+        if (v->type) {
+            if (!put_key(e, u->content, u->content_len, &first))
+                return false;
+            push_key(e, u->content);
+            if (!enc_value(e, v->type, payload))
+                return false;
+            e->npath--;
+        }
+        e->level--;
+        return newline(e) && putc1(e, '}');
+    case BK_UNTAGGED:
+    default:
+        if (!v->type)
+            return put(e, "null", 4);
+        return enc_value(e, v->type, payload);
+    }
+}
+
+static bool enc_value(enc *e, const bk__type *t, const void *src)
+{
+    char tmp[48];
+    switch (t->kind) {
+    case BK_BOOL:
+        return *(const bool *)src ? put(e, "true", 4) : put(e, "false", 5);
+    case BK_I8: return put_i64(e, *(const int8_t *)src);
+    case BK_I16: return put_i64(e, *(const int16_t *)src);
+    case BK_I32: return put_i64(e, *(const int32_t *)src);
+    case BK_I64: return put_i64(e, *(const int64_t *)src);
+    case BK_U8: return put_u64(e, *(const uint8_t *)src, false);
+    case BK_U16: return put_u64(e, *(const uint16_t *)src, false);
+    case BK_U32: return put_u64(e, *(const uint32_t *)src, false);
+    case BK_U64: return put_u64(e, *(const uint64_t *)src, false);
+    case BK_F32: {
+        float f = *(const float *)src;
+        if (!isfinite(f)) {
+            fail(e, "out_of_range", "%s", "a non-finite float cannot be written as JSON");
+            return false;
+        }
+        return put(e, tmp, bk__fmt_float(tmp, f));
+    }
+    case BK_F64: {
+        double v = *(const double *)src;
+        if (!isfinite(v)) {
+            fail(e, "out_of_range", "%s", "a non-finite float cannot be written as JSON");
+            return false;
+        }
+        return put(e, tmp, bk__fmt_double(tmp, v));
+    }
+    case BK_STR: {
+        const char *s = *(char *const *)src;
+        if (!s)
+            return put(e, "null", 4);
+        return put_str(e, s, strlen(s));
+    }
+    case BK_BYTES: {
+        const bk_bytes *b = src;
+        size_t n = bk__b64_encoded_len(b->len);
+        if (!reserve(e, n + 2))
+            return false;
+        char *o = e->b->ptr + e->b->len;
+        o[0] = '"';
+        bk__b64_encode(o + 1, b->data, b->len);
+        o[n + 1] = '"';
+        e->b->len += n + 2;
+        return true;
+    }
+    case BK_TIMESTAMP: {
+        size_t n = bk__ts_format(tmp + 1, *(const int64_t *)src);
+        tmp[0] = '"';
+        tmp[n + 1] = '"';
+        return put(e, tmp, n + 2);
+    }
+    case BK_DATE: {
+        size_t n = bk__date_format(tmp + 1, *(const int32_t *)src);
+        tmp[0] = '"';
+        tmp[n + 1] = '"';
+        return put(e, tmp, n + 2);
+    }
+    case BK_UUID:
+        tmp[0] = '"';
+        bk__uuid_format(tmp + 1, ((const bk_uuid *)src)->bytes);
+        tmp[37] = '"';
+        return put(e, tmp, 38);
+    case BK_ENUM: {
+        int v = *(const int *)src;
+        if (v < 0 || (size_t)v >= t->enm->n) {
+            fail(e, "invalid_value", "enum value out of range for %s", t->enm->name);
+            return false;
+        }
+        return put_str(e, t->enm->names[v], t->enm->lens[v]);
+    }
+    case BK_MODEL:
+        return enc_object(e, t->model, src, NULL, NULL);
+    case BK_MODEL_PTR: {
+        const void *sub = *(void *const *)src;
+        if (!sub)
+            return put(e, "null", 4);
+        return enc_object(e, t->model, sub, NULL, NULL);
+    }
+    case BK_LIST: {
+        const bk_list *l = src;
+        if (l->len == 0)
+            return put(e, "[]", 2);
+        if (!putc1(e, '['))
+            return false;
+        e->level++;
+        const char *it = l->items;
+        size_t esz = t->elem->size;
+        for (size_t i = 0; i < l->len; i++) {
+            if (i && !putc1(e, ','))
+                return false;
+            if (!newline(e))
+                return false;
+            push_idx(e, i);
+            if (!enc_value(e, t->elem, it + i * esz))
+                return false;
+            e->npath--;
+        }
+        e->level--;
+        return newline(e) && putc1(e, ']');
+    }
+    case BK_MAP: {
+        const bk_map *mp = src;
+        if (mp->len == 0)
+            return put(e, "{}", 2);
+        if (!putc1(e, '{'))
+            return false;
+        e->level++;
+        bool first = true;
+        const char *vals = mp->values;
+        for (size_t i = 0; i < mp->len; i++) {
+            const char *k = mp->keys[i] ? mp->keys[i] : "";
+            if (!put_key(e, k, strlen(k), &first))
+                return false;
+            push_key(e, k);
+            if (!enc_value(e, t->elem, vals + i * t->elem->size))
+                return false;
+            e->npath--;
+        }
+        e->level--;
+        return newline(e) && putc1(e, '}');
+    }
+    case BK_JSON: {
+        const json_t *j = *(json_t *const *)src;
+        if (!j)
+            return put(e, "null", 4);
+        size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (n == 0) {
+            fail(e, "invalid_value", "%s", "a raw JSON value could not be written");
+            return false;
+        }
+        if (!reserve(e, n))
+            return false;
+        json_dumpb(j, e->b->ptr + e->b->len, n, JSON_COMPACT | JSON_ENCODE_ANY);
+        e->b->len += n;
+        return true;
+    }
+    case BK_UNION:
+        return enc_union(e, t->uni, src);
+    default:
+        fail(e, "type", "%s", "field of unknown kind");
+        return false;
+    }
+}
+
+static bk_status finish(enc *e, size_t mark, bool ok, bk_error **err)
+{
+    if (ok) {
+        e->b->ptr[e->b->len] = '\0';
+        bk__errors_dispose(&e->errs);
+        return BK_OK;
+    }
+    e->b->len = mark;
+    if (e->b->ptr)
+        e->b->ptr[mark] = '\0';
+    if (e->st == BK_ENOMEM || e->errs.oom) {
+        bk__errors_dispose(&e->errs);
+        return err ? bk__error_oom(err) : BK_ENOMEM;
+    }
+    return bk__errors_finish(&e->errs, err);
+}
+
+static void enc_init(enc *e, bk_buf *buf, int indent)
+{
+    e->b = buf;
+    e->indent = indent;
+    e->level = 0;
+    e->st = BK_OK;
+    e->npath = 0;
+    bk__errors_init(&e->errs, 1);
+}
+
+bk_status bk__json_encode_type(bk_buf *buf, const bk__type *t, const void *src, bk_error **err)
+{
+    enc e;
+    enc_init(&e, buf, 0);
+    size_t mark = buf->len;
+    bool ok = reserve(&e, 0) && enc_value(&e, t, src);
+    return finish(&e, mark, ok, err);
+}
+
+bk_status bk_json_encode_buf(bk_buf *buf, const bk_model *model, const void *obj,
+    const bk_encode_options *opts, bk_error **err)
+{
+    if (!buf || !obj)
+        return bk__error_set(err, BK_EINVAL, "bk_json_encode: NULL argument");
+    if (!bk__model_ok(model))
+        return bk__error_set(err, model ? BK_EMISUSE : BK_EINVAL,
+            "bk_json_encode: not a model handle");
+    if (!opts)
+        opts = &g_default_enc;
+    if (opts->version < 1 || opts->version > BK_ENCODE_OPTIONS_VERSION ||
+        opts->indent < 0 || opts->indent > 16)
+        return bk__error_set(err, BK_EINVAL, "invalid bk_encode_options");
+    enc e;
+    enc_init(&e, buf, opts->indent);
+    size_t mark = buf->len;
+    bool ok = reserve(&e, 0) && enc_object(&e, model, obj, NULL, NULL);
+    return finish(&e, mark, ok, err);
+}
+
+bk_status bk_json_encode(char **out, size_t *len_out, const bk_model *model, const void *obj,
+    const bk_encode_options *opts, bk_error **err)
+{
+    if (!out)
+        return bk__error_set(err, BK_EINVAL, "bk_json_encode: NULL argument");
+    *out = NULL;
+    bk_buf b = BK_BUF_INIT;
+    bk_status st = bk_json_encode_buf(&b, model, obj, opts, err);
+    if (st != BK_OK) {
+        bk_buf_dispose(&b);
+        return st;
+    }
+    if (len_out)
+        *len_out = b.len;
+    if (bk_buf_detach(out, &b) != BK_OK) {
+        bk_buf_dispose(&b);
+        return bk__error_oom(err);
+    }
+    return BK_OK;
+}
