@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# test.sh: the whole check, as CI runs it (.ci/run). Phases:
+#   gcc       gcc build (RelWithDebInfo) in build-gcc, ctest
+#   asan      clang build with BK_SANITIZE=ON (ASan+UBSan) in build-asan, ctest
+#   valgrind  every tests/test_* executable of build-gcc under valgrind memcheck
+#   fuzz      clang BK_FUZZ=ON build in build-fuzz; each libFuzzer target runs
+#             over a temp copy of tests/fuzz/corpus/<name>/ (FUZZ_BUDGET
+#             seconds in total, default 60, split between the targets)
+# Skipped phases (no clang fuzzer support, no fuzz targets) are reported but
+# not counted. Ends with "N passed, M failed"; exit status non-zero on any
+# failure. Environment: JOBS (default 2), FUZZ_BUDGET, VALGRIND_SKIP (test
+# names to leave out of the valgrind phase), BK_PHASES (default
+# "gcc asan valgrind fuzz").
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+JOBS=${JOBS:-2}
+FUZZ_BUDGET=${FUZZ_BUDGET:-60}
+BK_PHASES=${BK_PHASES:-gcc asan valgrind fuzz}
+# Tests that fork/exec compilers or otherwise do not belong under valgrind.
+VALGRIND_SKIP=${VALGRIND_SKIP:-}
+
+passed=0 failed=0
+summary=()
+t_start=$(date +%s)
+
+log() { printf '\n=== %s\n' "$*"; }
+
+# run_phase NAME FUNCTION: runs FUNCTION in a subshell with errexit in force
+# (not inside an `if`, where bash would silently disable set -e).
+run_phase() {
+    local name=$1 fn=$2 rc t0 t1
+    log "phase $name"
+    t0=$(date +%s)
+    set +e
+    ( set -euo pipefail; "$fn" )
+    rc=$?
+    set -e
+    t1=$(date +%s)
+    case $rc in
+    0)  passed=$((passed + 1)); summary+=("PASS  $name ($((t1 - t0))s)") ;;
+    77) summary+=("SKIP  $name") ;;
+    *)  failed=$((failed + 1)); summary+=("FAIL  $name ($((t1 - t0))s, exit $rc)") ;;
+    esac
+}
+
+configure_build() { # dir cc [cmake args...]
+    local dir=$1 cc=$2
+    shift 2
+    CC=$cc cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+    cmake --build "$dir" -j"$JOBS"
+}
+
+phase_gcc() {
+    configure_build build-gcc gcc
+    ctest --test-dir build-gcc --output-on-failure -j"$JOBS"
+}
+
+phase_asan() {
+    configure_build build-asan clang -DBK_SANITIZE=ON
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+        ctest --test-dir build-asan --output-on-failure -j"$JOBS"
+}
+
+phase_valgrind() {
+    command -v valgrind >/dev/null || { echo "valgrind not installed"; return 1; }
+    [ -d build-gcc/tests ] || { echo "build-gcc/tests missing (the gcc phase builds it)"; return 1; }
+    local exe name n=0 bad=0 skip
+    for exe in build-gcc/tests/test_*; do
+        [ -f "$exe" ] && [ -x "$exe" ] || continue
+        name=$(basename "$exe")
+        skip=0
+        for s in $VALGRIND_SKIP; do [ "$s" = "$name" ] && skip=1; done
+        # Tests that fork, exec or spawn (compilers, tools) are left out.
+        if [ -f "tests/$name.c" ] && grep -Eq \
+                '\b(v?fork|exec[lv]p?e?|system|popen|posix_spawnp?)[[:space:]]*\(' "tests/$name.c"; then
+            skip=1
+        fi
+        if [ "$skip" -eq 1 ]; then echo "skip $name"; continue; fi
+        n=$((n + 1))
+        echo "--- valgrind $name"
+        if ! BK_TEST_DATA=$root/tests/data valgrind -q --leak-check=full \
+                --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+                --track-origins=yes "$exe" > "build-gcc/valgrind-$name.log" 2>&1; then
+            cat "build-gcc/valgrind-$name.log"
+            echo "FAIL valgrind $name"
+            bad=$((bad + 1))
+        else
+            echo "ok $name"
+        fi
+    done
+    echo "valgrind: $((n - bad)) of $n test executables clean"
+    [ "$n" -gt 0 ] || { echo "no test executables found"; return 1; }
+    [ "$bad" -eq 0 ]
+}
+
+phase_fuzz() {
+    local probe targets=() src name per t corpus dir
+    for src in tests/fuzz/*.c; do
+        [ -f "$src" ] && targets+=("$(basename "$src" .c)")
+    done
+    if [ "${#targets[@]}" -eq 0 ]; then
+        echo "no fuzz targets in tests/fuzz/"
+        return 77
+    fi
+    probe=$(mktemp -d)
+    printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+        'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' \
+        > "$probe/p.c"
+    if ! clang -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" 2>/dev/null; then
+        rm -rf "$probe"
+        echo "clang does not support -fsanitize=fuzzer here"
+        return 77
+    fi
+    rm -rf "$probe"
+    CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBK_FUZZ=ON \
+        -DBK_BUILD_TESTS=OFF -DBK_BUILD_BENCH=OFF -DBK_BUILD_EXAMPLES=OFF
+    cmake --build build-fuzz --target fuzzers -j"$JOBS"
+    per=$((FUZZ_BUDGET / ${#targets[@]}))
+    [ "$per" -ge 5 ] || per=5
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/bk-fuzz.XXXXXX")
+    # shellcheck disable=SC2064
+    trap "rm -rf '$dir'" EXIT
+    for t in "${targets[@]}"; do
+        corpus=$dir/$t
+        mkdir -p "$corpus"
+        if [ -d "tests/fuzz/corpus/$t" ]; then
+            cp -R "tests/fuzz/corpus/$t/." "$corpus/"
+        fi
+        echo "--- fuzz $t for ${per}s ($(find "$corpus" -type f | wc -l) seeds)"
+        (cd "$dir" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+            "$root/build-fuzz/fuzz/$t" -max_total_time="$per" -timeout=10 \
+            -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/$t-" "$corpus") \
+            > "build-fuzz/fuzz-$t.log" 2>&1 || {
+            tail -n 60 "build-fuzz/fuzz-$t.log"
+            for a in "$dir/$t-"*; do
+                [ -f "$a" ] && { echo "artifact $a:"; od -c "$a" | head -n 20; }
+            done
+            echo "FAIL fuzz $t"
+            return 1
+        }
+        grep -E '^(Done|stat::number_of_executed_units)' "build-fuzz/fuzz-$t.log" || true
+    done
+}
+
+log "dependencies"
+bash scripts/deps.sh
+
+for p in $BK_PHASES; do
+    case $p in
+    gcc|asan|valgrind|fuzz) run_phase "$p" "phase_$p" ;;
+    *) echo "unknown phase $p"; failed=$((failed + 1)); summary+=("FAIL  $p (unknown phase)") ;;
+    esac
+done
+
+log "summary ($(( $(date +%s) - t_start ))s)"
+printf '%s\n' "${summary[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
