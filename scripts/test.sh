@@ -48,7 +48,10 @@ run_phase() {
 configure_build() { # dir cc [cmake args...]
     local dir=$1 cc=$2
     shift 2
-    CC=$cc cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+    # RelWithDebInfo without -DNDEBUG: optimised (more warnings), with
+    # debug info for valgrind and sanitizer reports, and assert() active.
+    CC=$cc cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" "$@"
     cmake --build "$dir" -j"$JOBS"
 }
 
