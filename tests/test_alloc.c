@@ -1,0 +1,241 @@
+/*
+ * test_alloc.c - allocation-failure sweep (after jansson's test_chaos.c and
+ * SQLite's malloc tests): for every N, fail the Nth allocation of a decode,
+ * an encode, a model build and a stream, and check the call fails cleanly
+ * with BK_ENOMEM (or succeeds, once N is past its last allocation), that
+ * the target is left cleared, and that nothing leaks (the counting
+ * allocator must end balanced; ASan/valgrind check the rest).
+ */
+#include "test_util.h"
+#include "test_models.h"
+
+static long g_fail_at = -1;   /* index of the allocation to fail; -1: never */
+static long g_count;          /* allocations so far */
+static long g_live;           /* live blocks */
+
+static void *chaos_malloc(size_t n)
+{
+    if (g_count++ == g_fail_at)
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        g_live++;
+    return p;
+}
+
+static void *chaos_realloc(void *p, size_t n)
+{
+    if (g_count++ == g_fail_at)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && !p)
+        g_live++;
+    return q;
+}
+
+static void chaos_free(void *p)
+{
+    if (p)
+        g_live--;
+    free(p);
+}
+
+static void arm(long n)
+{
+    g_fail_at = n;
+    g_count = 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    g_live = 0;
+    return bk_set_allocator(chaos_malloc, chaos_realloc, chaos_free) == BK_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    g_fail_at = -1;
+    return bk_set_allocator(NULL, NULL, NULL) == BK_OK ? 0 : -1;
+}
+
+static const char DOC[] =
+    "{\"id\":42,\"name\":\"Zo\\u00eb \\\"Z\\\"\",\"email\":\"zoe@example.com\",\"age\":31,"
+    "\"active\":false,\"score\":73.25,\"tags\":[\"a\",\"b\\n\",\"c\",\"d\",\"e\",\"f\"],"
+    "\"address\":{\"street\":\"1 Main\",\"city\":\"Paris\",\"zip\":\"75001\"},"
+    "\"created_at\":\"2024-03-01T12:30:00.5+02:00\",\"nickname\":\"zz\"}";
+static const char BAD_DOC[] =
+    "{\"id\":\"x\",\"name\":1,\"email\":true,\"age\":[],\"tags\":[1,2,3],\"zzz\":1}";
+
+static bool is_zero(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        if (c[i])
+            return false;
+    return true;
+}
+
+static void model_build_survives_every_failure(void **state)
+{
+    (void)state;
+    long n;
+    for (n = 0;; n++) {
+        arm(n);
+        bk_model *m = NULL;
+        bk_error *err = NULL;
+        bk_status st = bk_model_new(&m, &USER_DEF, &err);
+        arm(-1);
+        if (st == BK_OK) {
+            bk_model_unref(m);
+            break;
+        }
+        assert_int_equal(st, BK_ENOMEM);
+        assert_null(m);
+        assert_int_equal(bk_error_code(err), BK_ENOMEM);
+        bk_error_free(err);
+        assert_int_equal(g_live, 0);
+    }
+    assert_true(n > 5);
+    assert_int_equal(g_live, 0);
+}
+
+static void sweep_decode(const char *doc, bk_status final)
+{
+    bk_model *m = NULL;
+    assert_int_equal(bk_model_new(&m, &USER_DEF, NULL), BK_OK);
+    long base = g_live;
+    long n;
+    for (n = 0;; n++) {
+        User u;
+        memset(&u, 0x33, sizeof(u));
+        bk_error *err = NULL;
+        arm(n);
+        bk_status st = bk_json_decode(&u, m, doc, strlen(doc), NULL, &err);
+        arm(-1);
+        if (st == final && g_count <= n) {
+            if (st == BK_OK)
+                bk_clear(m, &u);
+            bk_error_free(err);
+            assert_int_equal(g_live, base);
+            break;
+        }
+        if (st != BK_ENOMEM) {
+            /* the failure hit nothing this run needed: not possible once
+             * g_count > n, since allocation n was refused */
+            fprintf(stderr, "n=%ld status %s: %s\n", n, bk_status_name(st), bk_error_message(err));
+            fail();
+        }
+        assert_true(is_zero(&u, sizeof(u)));
+        assert_int_equal(bk_error_code(err), BK_ENOMEM);
+        bk_error_free(err);
+        assert_int_equal(g_live, base);
+    }
+    assert_true(n > 3);
+    bk_model_unref(m);
+}
+
+static void decode_survives_every_failure(void **state)
+{
+    (void)state;
+    sweep_decode(DOC, BK_OK);
+}
+
+static void failing_decode_survives_every_failure(void **state)
+{
+    (void)state;
+    sweep_decode(BAD_DOC, BK_EDECODE);
+}
+
+static void encode_survives_every_failure(void **state)
+{
+    (void)state;
+    bk_model *m = NULL;
+    assert_int_equal(bk_model_new(&m, &USER_DEF, NULL), BK_OK);
+    User u;
+    assert_int_equal(bk_json_decode(&u, m, DOC, strlen(DOC), NULL, NULL), BK_OK);
+    long base = g_live;
+    long n;
+    for (n = 0;; n++) {
+        char *out = NULL;
+        bk_error *err = NULL;
+        arm(n);
+        bk_status st = bk_json_encode(&out, NULL, m, &u, NULL, &err);
+        arm(-1);
+        if (st == BK_OK) {
+            assert_non_null(out);
+            bk_free(out);
+            break;
+        }
+        assert_int_equal(st, BK_ENOMEM);
+        assert_null(out);
+        bk_error_free(err);
+        assert_int_equal(g_live, base);
+    }
+    assert_true(n >= 1);
+    /* an encode into a buffer with room needs no allocation at all */
+    bk_buf b = BK_BUF_INIT;
+    assert_int_equal(bk_json_encode_buf(&b, m, &u, NULL, NULL), BK_OK);
+    bk_buf_reset(&b);
+    arm(0);
+    assert_int_equal(bk_json_encode_buf(&b, m, &u, NULL, NULL), BK_OK);
+    arm(-1);
+    bk_buf_dispose(&b);
+    bk_clear(m, &u);
+    bk_model_unref(m);
+    assert_int_equal(g_live, 0);
+}
+
+static void stream_survives_every_failure(void **state)
+{
+    (void)state;
+    bk_model *m = NULL;
+    assert_int_equal(bk_model_new(&m, &ADDRESS_DEF, NULL), BK_OK);
+    const char *arr = "[{\"street\":\"a\",\"city\":\"b\",\"zip\":\"c\"},{\"street\":\"d\",\"city\":\"e\",\"zip\":\"f\"}]";
+    long base = g_live;
+    long n;
+    for (n = 0;; n++) {
+        bk_json_stream *s = NULL;
+        bk_error *err = NULL;
+        int got = 0;
+        bool failed = false;
+        arm(n);
+        bk_status st = bk_json_stream_new_buffer(&s, m, arr, strlen(arr), BK_STREAM_ARRAY, NULL, &err);
+        if (st == BK_OK) {
+            Address a;
+            while ((st = bk_json_stream_next(s, &a, &err)) == BK_OK) {
+                got++;
+                bk_clear(m, &a);
+            }
+            if (st != BK_ITEROVER)
+                failed = true;
+        } else {
+            failed = true;
+        }
+        arm(-1);
+        bk_json_stream_free(s);
+        if (failed) {
+            assert_int_equal(st, BK_ENOMEM);
+            bk_error_free(err);
+            assert_int_equal(g_live, base);
+            continue;
+        }
+        assert_int_equal(got, 2);
+        assert_int_equal(g_live, base);
+        break;
+    }
+    bk_model_unref(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(model_build_survives_every_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode_survives_every_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(failing_decode_survives_every_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(encode_survives_every_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(stream_survives_every_failure, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
