@@ -1,0 +1,113 @@
+/*
+ * users.c - the main example: read a JSON file of users, decode each record
+ * into a C struct, report every problem of the bad ones with its path, and
+ * print the good ones re-encoded.
+ *
+ *   users examples/users.json
+ */
+#include <stdio.h>
+#include <backend.h>
+
+typedef enum { ROLE_ADMIN, ROLE_MEMBER, ROLE_GUEST } Role;
+
+typedef struct {
+    char *street;
+    char *city;
+    char *zip;
+} Address;
+
+typedef struct {
+    int64_t id;
+    char *name;
+    char *email;
+    int32_t age;
+    Role role;
+    bk_strs tags;
+    Address address;
+    int64_t created_at;   /* microseconds since the epoch; RFC 3339 in JSON */
+    char *nickname;       /* optional: absent, null, or a value */
+    bk_presence nickname_state;
+} User;
+
+static const char *const ROLES[] = { "admin", "member", "guest", NULL };
+
+static const bk_field ADDRESS_FIELDS[] = {
+    BK_FIELD(Address, street, BK_STR),
+    BK_FIELD(Address, city, BK_STR),
+    BK_FIELD(Address, zip, BK_STR),
+};
+static const bk_model_def ADDRESS = BK_MODEL_DEF(Address, ADDRESS_FIELDS);
+
+static const bk_field USER_FIELDS[] = {
+    BK_FIELD(User, id, BK_I64, .primary_key = true),
+    BK_FIELD(User, name, BK_STR),
+    BK_FIELD(User, email, BK_STR),
+    BK_FIELD(User, age, BK_I32),
+    BK_ENUM(User, role, ROLES, .default_json = "\"member\""),
+    BK_LIST(User, tags, BK_STR, .default_json = "[]", .skip_if = BK_SKIP_IF_EMPTY),
+    BK_NESTED(User, address, Address, &ADDRESS),
+    BK_FIELD(User, created_at, BK_TIMESTAMP),
+    BK_FIELD(User, nickname, BK_STR, BK_PRESENCE(User, nickname_state)),
+};
+static const bk_model_def USER = BK_MODEL_DEF(User, USER_FIELDS,
+    .rename_all = BK_CASE_CAMEL, .deny_unknown = true);
+
+int main(int argc, char **argv)
+{
+    const char *path = argc > 1 ? argv[1] : "examples/users.json";
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        perror(path);
+        return 1;
+    }
+    bk_model *model = NULL;
+    bk_json_stream *stream = NULL;
+    bk_error *err = NULL;
+    bk_buf out = BK_BUF_INIT;
+    int good = 0, bad = 0, rc = 1;
+
+    if (bk_model_new(&model, &USER, &err) != BK_OK ||
+        bk_json_stream_new_file(&stream, model, fp, BK_STREAM_ARRAY, NULL, &err) != BK_OK)
+        goto done;
+
+    for (;;) {
+        User user;
+        bk_status st = bk_json_stream_next(stream, &user, &err);
+        if (st == BK_ITEROVER)
+            break;
+        if (st == BK_OK) {
+            bk_buf_reset(&out);
+            if (bk_json_encode_buf(&out, model, &user, NULL, &err) != BK_OK) {
+                bk_clear(model, &user);
+                goto done;
+            }
+            printf("ok   record %lld: %s\n", bk_json_stream_index(stream), out.ptr);
+            bk_clear(model, &user);
+            good++;
+            continue;
+        }
+        /* A bad record: every problem, with its path; the stream goes on. */
+        printf("bad  record %lld (HTTP %d):\n", bk_error_record_index(err),
+            bk_error_http_status(err));
+        for (size_t i = 0; i < bk_error_count(err); i++)
+            printf("       %-22s %-14s %s\n", bk_error_path(err, i),
+                bk_error_problem_code(err, i), bk_error_problem_message(err, i));
+        bk_error_free(err);
+        err = NULL;
+        bad++;
+        if (st == BK_ESYNTAX || st == BK_EIO || st == BK_ENOMEM)
+            break;
+    }
+    printf("%d good, %d bad\n", good, bad);
+    rc = 0;
+done:
+    if (err) {
+        fprintf(stderr, "error: %s\n", bk_error_message(err));
+        bk_error_free(err);
+    }
+    bk_buf_dispose(&out);
+    bk_json_stream_free(stream);
+    bk_model_unref(model);
+    fclose(fp);
+    return rc;
+}
