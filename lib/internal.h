@@ -13,6 +13,7 @@
 #ifndef BK_INTERNAL_H
 #define BK_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
 #include "backend.h"
@@ -120,6 +121,7 @@ struct bk__union {
     bk_tagging tagging;
     char *tag;  size_t tag_len;       /* internal, adjacent */
     char *content; size_t content_len;/* adjacent */
+    int build_state;       /* scratch for the build that creates it (model.c) */
 };
 
 /* A type: kind plus what the kind needs. Immutable after the build. */
@@ -174,6 +176,7 @@ typedef struct bk__slot {
     const char *name;
     uint32_t len;
     int32_t index;               /* -1: empty slot */
+    uint32_t hash;               /* bk__hash(name, len) */
 } bk__slot;
 
 struct bk_model {
@@ -192,6 +195,7 @@ struct bk_model {
     bool from_c;                 /* layout given by a C struct */
     /* Flattened embedded-model fields exclude these from the JSON view;
      * kept for record access and documents. */
+    int build_state;             /* scratch for the build that creates it (model.c) */
 };
 
 struct bk__schema {
@@ -211,6 +215,69 @@ uint32_t bk__hash(const char *s, size_t len);
 static inline bool bk__model_ok(const bk_model *m) {
     return m != NULL && m->magic == BK__MAGIC_MODEL;
 }
+
+/* Building a schema (model.c), shared by the C descriptor path (model.c),
+ * the run-time builder (model_builder.c) and documents (model_doc.c).
+ * A build creates a schema with one reference, adds entities, lays out the
+ * run-time ones, then calls bk__schema_finish; on any failure it drops the
+ * schema with bk__schema_unref, which frees whatever was added. */
+bk_status bk__schema_new(bk__schema **out);
+void bk__schema_unref(bk__schema *s);
+bk_model *bk__schema_add_model(bk__schema *s);   /* zeroed, magic set; NULL on OOM */
+bk__union *bk__schema_add_union(bk__schema *s);  /* zeroed; NULL on OOM */
+bk__enum *bk__schema_add_enum(bk__schema *s);    /* zeroed; NULL on OOM */
+/* Hold a reference on dep (once per distinct dep). */
+bk_status bk__schema_add_dep(bk__schema *s, bk__schema *dep);
+/* The schema's type node for this shape (one node per shape); the
+ * size/align of BK_MODEL and BK_UNION nodes are taken from the model/union
+ * now and refreshed by bk__schema_finish. NULL on OOM. */
+const bk__type *bk__schema_type(bk__schema *s, bk_kind kind, const bk__type *elem,
+    bk_model *model, const bk__enum *enm, const bk__union *uni);
+/* Finish every model and union of the schema (all were added by this
+ * build): check names, unions and direct embedding cycles, then derive JSON
+ * names, views, lookup tables and defaults. BK_EMODEL naming the model and
+ * field on an invalid definition; BK_ENOMEM (*err possibly unset: the
+ * caller reports it). */
+bk_status bk__schema_finish(bk__schema *s, bk_error **err);
+/* Keyword of a plain kind ("i32"), or NULL for the composite kinds. */
+const char *bk__kind_keyword(bk_kind k);
+/* The plain kind named by the keyword, or BK_KIND_NONE. */
+bk_kind bk__kind_from_keyword(const char *s, size_t len);
+/* Names used by documents and builder attributes; NULL/false when unknown. */
+const char *bk__case_name(bk_case c);
+bool bk__case_from_name(const char *s, bk_case *out);
+const char *bk__tagging_name(bk_tagging t);
+bool bk__tagging_from_name(const char *s, bk_tagging *out);
+const char *bk__skip_if_name(bk_skip_if s);
+bool bk__skip_if_from_name(const char *s, bk_skip_if *out);
+/* Free what a bk__field owns (not the field itself). */
+void bk__field_dispose(bk__field *f);
+/* True for [A-Za-z_][A-Za-z0-9_.]* (names usable in type expressions). */
+bool bk__model_is_ident(const char *s);
+/* Set a BK_EMODEL error "<kind> <name>, <mkind> <member>: <message>" (the
+ * kind/name and mkind/member pairs may be NULL). Returns BK_EMODEL, or
+ * BK_ENOMEM when even that fails. */
+bk_status bk__model_error(bk_error **err, const char *kind, const char *name,
+    const char *mkind, const char *member, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+bk_status bk__model_verror(bk_error **err, const char *kind, const char *name,
+    const char *mkind, const char *member, const char *fmt, va_list ap);
+
+/* Free memory jansson allocated (json_dumps output) with jansson's
+ * allocator. NULL-safe. (model_doc.c) */
+void bk__json_free(void *p);
+
+/* Run-time builder internals (model_builder.c), used by model_doc.c:
+ * attributes given as jansson values instead of JSON text. */
+bk_status bk__builder_model_attr(bk_builder *b, const char *key, const json_t *v,
+    bk_error **err);
+bk_status bk__builder_field_attr(bk_builder *b, const char *key, const json_t *v,
+    bk_error **err);
+bk_status bk__builder_union_attr(bk_builder *b, const char *key, const json_t *v,
+    bk_error **err);
 
 /* ---- values (value.c): clearing, zero tests ------------------------------ */
 /* Release what a value of type t at p owns, and zero it. */

@@ -1,0 +1,557 @@
+/*
+ * model_doc.c - model description documents.
+ *
+ * A document names a root model and lists every model, union and enum it
+ * reaches:
+ *
+ *   {"bk_model":1,"root":"User",
+ *    "models":[{"name":"User","rename_all":"camelCase","deny_unknown":true,
+ *               "fields":[{"name":"id","type":"i64","primary_key":true}, ...]}],
+ *    "unions":[{"name":"Shape","tagging":"internal","tag":"type",
+ *               "variants":[{"name":"circle","type":"Circle"},{"name":"none"}]}],
+ *    "enums":[{"name":"User_role","values":["admin","member","guest"]}]}
+ *
+ * Reading drives the run-time builder; writing walks any built model. The
+ * writer is canonical (fixed key order, attributes only when they differ
+ * from the default, entities in first-reference order), so that writing
+ * what was read from a written document gives the same bytes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include "internal.h"
+
+void bk__json_free(void *p)
+{
+    json_malloc_t m;
+    json_free_t f;
+    if (!p)
+        return;
+    json_get_alloc_funcs(&m, &f);
+    f(p);
+}
+
+static void *grow(void *arr, size_t n, size_t *cap, size_t elsize)
+{
+    if (n < *cap)
+        return arr;
+    size_t c = *cap ? *cap * 2 : 8;
+    void *p = bk__realloc(arr, c * elsize);
+    if (p)
+        *cap = c;
+    return p;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static bk_status doc_error(bk_error **err, const char *where, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return bk__model_error(err, NULL, NULL, NULL, NULL, "model description, %s: %s", where,
+        msg);
+}
+
+/* The string member key of object o, or NULL (an error is set) when it is
+ * missing (and required) or not a string. */
+static bk_status get_str(const json_t *o, const char *key, bool required, const char *where,
+    const char **out, bk_error **err)
+{
+    const json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v)
+        return required ? doc_error(err, where, "missing \"%s\"", key) : BK_OK;
+    if (!json_is_string(v))
+        return doc_error(err, where, "\"%s\" must be a string", key);
+    *out = json_string_value(v);
+    return BK_OK;
+}
+
+static bk_status get_array(const json_t *o, const char *key, bool required, const char *where,
+    const json_t **out, bk_error **err)
+{
+    const json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v)
+        return required ? doc_error(err, where, "missing \"%s\"", key) : BK_OK;
+    if (!json_is_array(v))
+        return doc_error(err, where, "\"%s\" must be an array", key);
+    *out = v;
+    return BK_OK;
+}
+
+static bk_status load_enum(bk_builder *b, const json_t *o, size_t i, bk_error **err)
+{
+    bk_status st;
+    char where[64];
+    const char *name;
+    const json_t *values;
+    const char **names = NULL;
+    const char *key;
+    const json_t *v;
+
+    snprintf(where, sizeof(where), "enums[%zu]", i);
+    if (!json_is_object(o))
+        return doc_error(err, where, "must be an object");
+    json_object_foreach((json_t *)o, key, v)
+        if (strcmp(key, "name") != 0 && strcmp(key, "values") != 0)
+            return doc_error(err, where, "unknown key \"%s\"", key);
+    if ((st = get_str(o, "name", true, where, &name, err)) != BK_OK
+            || (st = get_array(o, "values", true, where, &values, err)) != BK_OK)
+        return st;
+    size_t n = json_array_size(values);
+    if (!(names = bk__calloc(n ? n : 1, sizeof(*names))))
+        return bk__error_oom(err);
+    for (size_t k = 0; k < n; k++) {
+        if (!json_is_string(json_array_get(values, k))) {
+            st = bk__model_error(err, "enum", name, NULL, NULL, "values[%zu] is not a string",
+                k);
+            goto done;
+        }
+        names[k] = json_string_value(json_array_get(values, k));
+    }
+    st = bk_builder_enum(b, name, names, n, err);
+done:
+    bk__free(names);
+    return st;
+}
+
+static bk_status load_union(bk_builder *b, const json_t *o, size_t i, bk_error **err)
+{
+    bk_status st;
+    char where[64];
+    const char *name, *key;
+    const json_t *variants, *v;
+
+    snprintf(where, sizeof(where), "unions[%zu]", i);
+    if (!json_is_object(o))
+        return doc_error(err, where, "must be an object");
+    if ((st = get_str(o, "name", true, where, &name, err)) != BK_OK
+            || (st = get_array(o, "variants", true, where, &variants, err)) != BK_OK)
+        return st;
+    if ((st = bk_builder_union(b, name, err)) != BK_OK)
+        return st;
+    json_object_foreach((json_t *)o, key, v) {
+        if (strcmp(key, "name") == 0 || strcmp(key, "variants") == 0)
+            continue;
+        if ((st = bk__builder_union_attr(b, key, v, err)) != BK_OK)
+            return st;
+    }
+    for (size_t k = 0; k < json_array_size(variants); k++) {
+        const json_t *vo = json_array_get(variants, k);
+        const char *vname, *vtype;
+        snprintf(where, sizeof(where), "unions[%zu].variants[%zu]", i, k);
+        if (!json_is_object(vo))
+            return doc_error(err, where, "must be an object");
+        json_object_foreach((json_t *)vo, key, v)
+            if (strcmp(key, "name") != 0 && strcmp(key, "type") != 0)
+                return bk__model_error(err, "union", name, "variant",
+                    json_string_value(json_object_get(vo, "name")), "unknown key \"%s\"", key);
+        if ((st = get_str(vo, "name", true, where, &vname, err)) != BK_OK
+                || (st = get_str(vo, "type", false, where, &vtype, err)) != BK_OK)
+            return st;
+        if ((st = bk_builder_variant(b, vname, vtype, err)) != BK_OK)
+            return st;
+    }
+    return BK_OK;
+}
+
+static bk_status load_model(bk_builder *b, const json_t *o, size_t i, bk_error **err)
+{
+    bk_status st;
+    char where[64];
+    const char *name, *key;
+    const json_t *fields, *v;
+
+    snprintf(where, sizeof(where), "models[%zu]", i);
+    if (!json_is_object(o))
+        return doc_error(err, where, "must be an object");
+    if ((st = get_str(o, "name", true, where, &name, err)) != BK_OK
+            || (st = get_array(o, "fields", false, where, &fields, err)) != BK_OK)
+        return st;
+    if ((st = bk_builder_model(b, name, err)) != BK_OK)
+        return st;
+    json_object_foreach((json_t *)o, key, v) {
+        if (strcmp(key, "name") == 0 || strcmp(key, "fields") == 0)
+            continue;
+        if ((st = bk__builder_model_attr(b, key, v, err)) != BK_OK)
+            return st;
+    }
+    for (size_t k = 0; k < json_array_size(fields); k++) {
+        const json_t *fo = json_array_get(fields, k);
+        const char *fname, *ftype;
+        snprintf(where, sizeof(where), "model %s, fields[%zu]", name, k);
+        if (!json_is_object(fo))
+            return doc_error(err, where, "must be an object");
+        if ((st = get_str(fo, "name", true, where, &fname, err)) != BK_OK
+                || (st = get_str(fo, "type", true, where, &ftype, err)) != BK_OK)
+            return st;
+        if ((st = bk_builder_field(b, fname, ftype, err)) != BK_OK)
+            return st;
+        json_object_foreach((json_t *)fo, key, v) {
+            if (strcmp(key, "name") == 0 || strcmp(key, "type") == 0)
+                continue;
+            if ((st = bk__builder_field_attr(b, key, v, err)) != BK_OK)
+                return st;
+        }
+    }
+    return BK_OK;
+}
+
+/*
+ * Parse the document, feed its definitions to a fresh builder and build
+ * the root. BK_ESYNTAX (with line and column) when it is not JSON;
+ * BK_EMODEL when it is not a valid description, naming where.
+ */
+bk_status bk_model_from_doc(bk_model **out, const char *doc, size_t len, bk_error **err)
+{
+    bk_status st = BK_OK;
+    json_error_t jerr;
+    json_t *root = NULL;
+    bk_builder *b = NULL;
+    const json_t *models, *unions, *enums, *v;
+    const char *rootname, *key;
+
+    if (out)
+        *out = NULL;
+    if (!out || !doc)
+        return bk__error_set(err, BK_EINVAL, "bk_model_from_doc: NULL %s", out ? "doc" : "out");
+    if (!(root = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &jerr))) {
+        bk__errors e;
+        bool dup = json_error_code(&jerr) == json_error_duplicate_key;
+        if (json_error_code(&jerr) == json_error_out_of_memory)
+            return bk__error_oom(err);
+        bk__errors_init(&e, 1);
+        bk__errors_add(&e, dup ? BK_EMODEL : BK_ESYNTAX, "$", dup ? "duplicate_key" : "syntax",
+            jerr.position > 0 ? (size_t)jerr.position : 0,
+            jerr.line > 0 ? (size_t)jerr.line : 0, jerr.column > 0 ? (size_t)jerr.column : 0,
+            "model description: %s", jerr.text);
+        return bk__errors_finish(&e, err);
+    }
+    if (!json_is_object(root)) {
+        st = doc_error(err, "$", "the document is not a JSON object");
+        goto done;
+    }
+    json_object_foreach(root, key, v) {
+        if (strcmp(key, "bk_model") && strcmp(key, "root") && strcmp(key, "models")
+                && strcmp(key, "unions") && strcmp(key, "enums")) {
+            st = doc_error(err, "$", "unknown key \"%s\"", key);
+            goto done;
+        }
+    }
+    v = json_object_get(root, "bk_model");
+    if (!json_is_integer(v) || json_integer_value(v) != 1) {
+        st = doc_error(err, "$", "\"bk_model\" must be 1 (the format version)");
+        goto done;
+    }
+    if ((st = get_str(root, "root", true, "$", &rootname, err)) != BK_OK
+            || (st = get_array(root, "models", true, "$", &models, err)) != BK_OK
+            || (st = get_array(root, "unions", false, "$", &unions, err)) != BK_OK
+            || (st = get_array(root, "enums", false, "$", &enums, err)) != BK_OK)
+        goto done;
+    if ((st = bk_builder_new(&b, err)) != BK_OK)
+        goto done;
+    for (size_t i = 0; i < json_array_size(enums); i++)
+        if ((st = load_enum(b, json_array_get(enums, i), i, err)) != BK_OK)
+            goto done;
+    for (size_t i = 0; i < json_array_size(unions); i++)
+        if ((st = load_union(b, json_array_get(unions, i), i, err)) != BK_OK)
+            goto done;
+    for (size_t i = 0; i < json_array_size(models); i++)
+        if ((st = load_model(b, json_array_get(models, i), i, err)) != BK_OK)
+            goto done;
+    st = bk_builder_build(out, b, rootname, err);
+done:
+    bk_builder_free(b);
+    json_decref(root);
+    return st;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+/* Everything a model reaches, in first-reference (depth-first) order. */
+typedef struct reach {
+    const bk_model **models;
+    size_t nmodels, cmodels;
+    const bk__union **unions;
+    size_t nunions, cunions;
+    const bk__enum **enums;
+    size_t nenums, cenums;
+} reach;
+
+/* Whether p is among the first n items of arr. */
+#define SEEN(arr, n, p, found) do { \
+        found = false; \
+        for (size_t i_ = 0; i_ < (n); i_++) \
+            if ((arr)[i_] == (p)) found = true; \
+    } while (0)
+
+static bk_status reach_model(reach *r, const bk_model *m);
+
+static bk_status reach_type(reach *r, const bk__type *t)
+{
+    bk_status st;
+    switch (t->kind) {
+    case BK_MODEL:
+    case BK_MODEL_PTR:
+        return reach_model(r, t->model);
+    case BK_LIST:
+    case BK_MAP:
+        return reach_type(r, t->elem);
+    case BK_ENUM: {
+        bool found;
+        SEEN(r->enums, r->nenums, t->enm, found);
+        if (found)
+            return BK_OK;
+        const bk__enum **arr = grow(r->enums, r->nenums, &r->cenums, sizeof(*arr));
+        if (!arr)
+            return BK_ENOMEM;
+        r->enums = arr;
+        r->enums[r->nenums++] = t->enm;
+        return BK_OK;
+    }
+    case BK_UNION: {
+        const bk__union *u = t->uni;
+        bool found;
+        SEEN(r->unions, r->nunions, u, found);
+        if (found)
+            return BK_OK;
+        const bk__union **arr = grow(r->unions, r->nunions, &r->cunions, sizeof(*arr));
+        if (!arr)
+            return BK_ENOMEM;
+        r->unions = arr;
+        r->unions[r->nunions++] = u;
+        for (size_t i = 0; i < u->n; i++)
+            if (u->variants[i].type && (st = reach_type(r, u->variants[i].type)) != BK_OK)
+                return st;
+        return BK_OK;
+    }
+    default:
+        return BK_OK;
+    }
+}
+
+static bk_status reach_model(reach *r, const bk_model *m)
+{
+    bk_status st;
+    bool found;
+    SEEN(r->models, r->nmodels, m, found);
+    if (found)
+        return BK_OK;
+    const bk_model **arr = grow(r->models, r->nmodels, &r->cmodels, sizeof(*arr));
+    if (!arr)
+        return BK_ENOMEM;
+    r->models = arr;
+    r->models[r->nmodels++] = m;
+    for (size_t i = 0; i < m->nfields; i++)
+        if ((st = reach_type(r, m->fields[i].type)) != BK_OK)
+            return st;
+    return BK_OK;
+}
+
+/* Set o[key] = v, taking v; false (v released) when v is NULL or the set
+ * fails, which with jansson means out of memory. */
+static bool put(json_t *o, const char *key, json_t *v)
+{
+    return v && json_object_set_new(o, key, v) == 0;
+}
+
+static bool push(json_t *a, json_t *v)
+{
+    return v && json_array_append_new(a, v) == 0;
+}
+
+static bool put_flag(json_t *o, const char *key, bool on)
+{
+    return !on || put(o, key, json_true());
+}
+
+/* The document object of one field; NULL when out of memory, *unsup set
+ * when its default cannot be represented by jansson (integers beyond
+ * int64). */
+static json_t *field_doc(const bk__field *f, bool *unsup)
+{
+    json_t *o = json_object();
+    if (!o || !put(o, "name", json_string(f->name)) || !put(o, "type", json_string(f->type->expr)))
+        goto fail;
+    if (f->rename && !put(o, "rename", json_string(f->rename)))
+        goto fail;
+    if (f->naliases) {
+        json_t *a = json_array();
+        if (!put(o, "aliases", a))
+            goto fail;
+        for (size_t i = 0; i < f->naliases; i++)
+            if (!push(a, json_string(f->aliases[i])))
+                goto fail;
+    }
+    if (f->default_json) {
+        json_error_t jerr;
+        json_t *d = json_loads(f->default_json, JSON_DECODE_ANY, &jerr);
+        if (!d && json_error_code(&jerr) != json_error_out_of_memory)
+            *unsup = true;
+        if (!put(o, "default", d))
+            goto fail;
+    }
+    if (!put_flag(o, "default_zero", f->default_zero) || !put_flag(o, "optional", f->optional)
+            || !put_flag(o, "skip", f->skip))
+        goto fail;
+    if (f->skip_if != BK_SKIP_NEVER && !put(o, "skip_if", json_string(bk__skip_if_name(f->skip_if))))
+        goto fail;
+    if (!put_flag(o, "flatten", f->flatten) || !put_flag(o, "primary_key", f->primary_key)
+            || !put_flag(o, "auto_id", f->auto_id) || !put_flag(o, "unique", f->unique)
+            || !put_flag(o, "index", f->index))
+        goto fail;
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *model_doc(const bk_model *m, bool *unsup)
+{
+    json_t *o = json_object(), *fields = json_array();
+    if (!o || !put(o, "name", json_string(m->name)))
+        goto fail;
+    if (m->rename_all != BK_CASE_NONE
+            && !put(o, "rename_all", json_string(bk__case_name(m->rename_all))))
+        goto fail;
+    if (!put_flag(o, "deny_unknown", m->deny_unknown))
+        goto fail;
+    if (!put(o, "fields", json_incref(fields)))
+        goto fail;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (!push(fields, field_doc(&m->fields[i], unsup)))
+            goto fail;
+    json_decref(fields);
+    return o;
+fail:
+    json_decref(fields);
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *union_doc(const bk__union *u)
+{
+    json_t *o = json_object(), *vs = json_array();
+    if (!o || !put(o, "name", json_string(u->name)))
+        goto fail;
+    if (u->tagging != BK_TAG_EXTERNAL
+            && !put(o, "tagging", json_string(bk__tagging_name(u->tagging))))
+        goto fail;
+    if (strcmp(u->tag, "type") != 0 && !put(o, "tag", json_string(u->tag)))
+        goto fail;
+    if (strcmp(u->content, "content") != 0 && !put(o, "content", json_string(u->content)))
+        goto fail;
+    if (!put(o, "variants", json_incref(vs)))
+        goto fail;
+    for (size_t i = 0; i < u->n; i++) {
+        json_t *v = json_object();
+        if (!push(vs, v) || !put(v, "name", json_string(u->variants[i].name)))
+            goto fail;
+        if (u->variants[i].type && !put(v, "type", json_string(u->variants[i].type->expr)))
+            goto fail;
+    }
+    json_decref(vs);
+    return o;
+fail:
+    json_decref(vs);
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *enum_doc(const bk__enum *e)
+{
+    json_t *o = json_object(), *vs = json_array();
+    if (!o || !put(o, "name", json_string(e->name)) || !put(o, "values", json_incref(vs)))
+        goto fail;
+    for (size_t i = 0; i < e->n; i++)
+        if (!push(vs, json_string(e->names[i])))
+            goto fail;
+    json_decref(vs);
+    return o;
+fail:
+    json_decref(vs);
+    json_decref(o);
+    return NULL;
+}
+
+/*
+ * Write model as a description document (see the top of this file). The
+ * result is allocated with bk_malloc. BK_ENOMEM; BK_EUNSUPPORTED for a
+ * default that jansson cannot hold (an integer beyond int64).
+ */
+bk_status bk_model_to_doc(char **out, size_t *len_out, const bk_model *model, bool pretty,
+    bk_error **err)
+{
+    bk_status st = BK_OK;
+    reach r = { 0 };
+    json_t *doc = NULL, *arr = NULL;
+    char *text = NULL;
+    bool unsup = false;
+
+    if (out)
+        *out = NULL;
+    if (len_out)
+        *len_out = 0;
+    if (!out || !model)
+        return bk__error_set(err, BK_EINVAL, "bk_model_to_doc: NULL %s", out ? "model" : "out");
+    if (!bk__model_ok(model))
+        return bk__error_set(err, BK_EMISUSE, "bk_model_to_doc: not a model handle");
+    if ((st = reach_model(&r, model)) != BK_OK)
+        goto done;
+    st = BK_ENOMEM;
+    if (!(doc = json_object()) || !put(doc, "bk_model", json_integer(1))
+            || !put(doc, "root", json_string(model->name)))
+        goto done;
+    if (!put(doc, "models", (arr = json_array())))
+        goto done;
+    for (size_t i = 0; i < r.nmodels; i++)
+        if (!push(arr, model_doc(r.models[i], &unsup)))
+            goto done;
+    if (r.nunions) {
+        if (!put(doc, "unions", (arr = json_array())))
+            goto done;
+        for (size_t i = 0; i < r.nunions; i++)
+            if (!push(arr, union_doc(r.unions[i])))
+                goto done;
+    }
+    if (r.nenums) {
+        if (!put(doc, "enums", (arr = json_array())))
+            goto done;
+        for (size_t i = 0; i < r.nenums; i++)
+            if (!push(arr, enum_doc(r.enums[i])))
+                goto done;
+    }
+    if (!(text = json_dumps(doc, pretty ? JSON_INDENT(2) : JSON_COMPACT)))
+        goto done;
+    size_t n = strlen(text);
+    if (!(*out = bk__malloc(n + 1)))
+        goto done;
+    memcpy(*out, text, n + 1);
+    if (len_out)
+        *len_out = n;
+    st = BK_OK;
+done:
+    if (unsup) {
+        bk__free(*out);
+        *out = NULL;
+        if (len_out)
+            *len_out = 0;
+        st = bk__error_set(err, BK_EUNSUPPORTED,
+            "bk_model_to_doc: a default of model %s cannot be written (integer out of range?)",
+            model->name);
+    } else if (st == BK_ENOMEM) {
+        bk__error_oom(err);
+    }
+    bk__json_free(text);
+    json_decref(doc);
+    bk__free(r.models);
+    bk__free(r.unions);
+    bk__free(r.enums);
+    return st;
+}
