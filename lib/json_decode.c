@@ -39,9 +39,9 @@ typedef struct dec {
     size_t depth;
     frame *path;
     size_t npath, cpath;
-    frame path0[STACK_FRAMES];
     bk_buf scratch;            /* unescaped strings */
     bool oom;
+    frame path0[STACK_FRAMES]; /* last: dec_init zeroes what precedes it */
 } dec;
 
 static const bk_decode_options g_default_opts = BK_DECODE_OPTIONS_INIT;
@@ -588,9 +588,12 @@ static int skip_value(dec *d)
 static int type_error(dec *d, const char *expected)
 {
     const char *at = d->p;
+    /* Skip first: a malformed value is a syntax error, not a type error. */
+    if (skip_value(d) != D_OK)
+        return D_FATAL;
     problem(d, BK_EDECODE, at, NULL, 0, "type", "expected %s, got %s", expected,
         token_name(*at));
-    return skip_value(d) == D_OK ? D_BAD : D_FATAL;
+    return D_BAD;
 }
 
 /* ---- typed values ------------------------------------------------------------ */
@@ -1216,8 +1219,11 @@ static int dec_payload(dec *d, const bk__union *u, int vi, char *dst)
 {
     *(int *)(dst + u->tag_offset) = vi;
     const bk__variant *v = &u->variants[vi];
-    if (!v->type)
+    if (!v->type) {
+        if (*d->p != 'n')
+            return type_error(d, "null");
         return literal(d, "null", 4) == D_OK ? D_OK : D_FATAL;
+    }
     return dec_value(d, v->type, dst + v->offset);
 }
 

@@ -20,8 +20,10 @@ bk_status bk_json_to_value(json_t **out, const bk_model *model, const void *obj,
         goto done;
     json_error_t je;
     *out = json_loadb(b.ptr, b.len, JSON_DECODE_ANY, &je);
-    if (!*out)
-        st = bk__error_set(err, BK_ENOMEM, "jansson could not load the encoded value");
+    if (!*out) /* jansson's integers are signed 64-bit: a u64 above that fails */
+        st = bk__error_problem(err, BK_EDECODE, "$", "out_of_range",
+            "jansson cannot hold this value: %s (line %d, column %d)", je.text, je.line,
+            je.column);
 done:
     bk_buf_dispose(&b);
     return st;

@@ -337,8 +337,9 @@ static bk_status get_json(json_t **out, const bk_record *rec, const bk__field *f
     if (st == BK_OK) {
         json_error_t je;
         *out = json_loadb(b.ptr, b.len, JSON_DECODE_ANY, &je);
-        if (!*out)
-            st = bk__error_oom(err);
+        if (!*out) /* a u64 above INT64_MAX does not fit jansson's integers */
+            st = bk__error_problem(err, BK_EDECODE, "$", "out_of_range",
+                "jansson cannot hold this value: %s", je.text);
     }
     bk_buf_dispose(&b);
     return st;
