@@ -97,6 +97,7 @@ int main(void)
     }
     print_person("round trip", &b);
 
+    bk_clear(model, &b);    /* decoding overwrites: start from a cleared struct */
     st = bk_json_decode(&b, model, BAD, strlen(BAD), NULL, &err);
     printf("bad document: %s, problems>0=%s\n", bk_status_name(st),
         err && bk_error_count(err) > 0 ? "yes" : "no");
