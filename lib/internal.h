@@ -157,6 +157,7 @@ typedef struct bk__field {
      * skip_if = default. NULL when not computed. */
     char *default_enc;
     size_t default_enc_len;
+    int build_state;             /* scratch for the build that creates it (model.c) */
 } bk__field;
 
 /* One key of the JSON object view of a model: a field of the model itself

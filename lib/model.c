@@ -13,6 +13,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <stdalign.h>
 #include "internal.h"
 
@@ -30,6 +31,10 @@ enum {
 };
 
 #define MAX_TYPE_DEPTH 32
+/* Longest chain of direct embeddings (model in model in union ...). */
+#define MAX_EMBED_DEPTH 256
+/* Longest chain of defaults applied while decoding a default. */
+#define MAX_DEFAULT_DEPTH 256
 
 /* ---- names -------------------------------------------------------------- */
 
@@ -961,24 +966,33 @@ static bool str_utf8(const char *s)
     return bk__utf8_valid((const unsigned char *)s, strlen(s));
 }
 
-/* Names of models, unions and enums are one namespace within a schema. */
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Names of models, unions and enums are one namespace within a schema:
+ * BK_EMODEL when two entities share a name. */
 static bk_status check_names(bk__schema *s, bk_error **err)
 {
-    size_t n = s->nmodels + s->nunions + s->nenums;
-    for (size_t i = 0; i < n; i++) {
-        const char *a = i < s->nmodels ? s->models[i]->name
-            : i < s->nmodels + s->nunions ? s->unions[i - s->nmodels]->name
-            : s->enums[i - s->nmodels - s->nunions]->name;
-        for (size_t j = 0; j < i; j++) {
-            const char *b = j < s->nmodels ? s->models[j]->name
-                : j < s->nmodels + s->nunions ? s->unions[j - s->nmodels]->name
-                : s->enums[j - s->nmodels - s->nunions]->name;
-            if (strcmp(a, b) == 0)
-                return bk__model_error(err, NULL, NULL, NULL, NULL,
-                    "two different definitions are named %s", a);
-        }
-    }
-    return BK_OK;
+    size_t n = s->nmodels + s->nunions + s->nenums, k = 0;
+    const char **names = bk__calloc(n ? n : 1, sizeof(*names));
+    bk_status st = BK_OK;
+    if (!names)
+        return BK_ENOMEM;
+    for (size_t i = 0; i < s->nmodels; i++)
+        names[k++] = s->models[i]->name;
+    for (size_t i = 0; i < s->nunions; i++)
+        names[k++] = s->unions[i]->name;
+    for (size_t i = 0; i < s->nenums; i++)
+        names[k++] = s->enums[i]->name;
+    qsort(names, n, sizeof(*names), cmp_names);
+    for (size_t i = 1; i < n && st == BK_OK; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            st = bk__model_error(err, NULL, NULL, NULL, NULL,
+                "two different definitions are named %s", names[i]);
+    bk__free(names);
+    return st;
 }
 
 /* Checks every union needs, however it was built: variants exist and are
@@ -1010,18 +1024,21 @@ static bk_status check_union(const bk__union *u, bk_error **err)
     return BK_OK;
 }
 
-static bk_status check_union_embed(bk__schema *s, bk__union *u, bk_error **err);
+static bk_status check_union_embed(bk__schema *s, bk__union *u, int depth, bk_error **err);
 
 /*
  * Depth-first walk of direct embeddings (BK_MODEL fields, union payloads):
  * an entity met again while it is being walked embeds itself, which no
  * layout can hold. Entities of other schemas are finished, hence acyclic.
  */
-static bk_status check_model_embed(bk__schema *s, bk_model *m, bk_error **err)
+static bk_status check_model_embed(bk__schema *s, bk_model *m, int depth, bk_error **err)
 {
     bk_status st;
     if (m->build_state >= BS_CHECKED)
         return BK_OK;
+    if (depth > MAX_EMBED_DEPTH)
+        return bk__model_error(err, "model", m->name, NULL, NULL,
+            "models are embedded more than %d levels deep", MAX_EMBED_DEPTH);
     m->build_state = BS_CHECK_BUSY;
     for (size_t i = 0; i < m->nfields; i++) {
         const bk__type *t = m->fields[i].type;
@@ -1030,13 +1047,13 @@ static bk_status check_model_embed(bk__schema *s, bk_model *m, bk_error **err)
                 return bk__model_error(err, "model", m->name, "field", m->fields[i].name,
                     "model %s embeds itself (use ptr<%s> or a list)", t->model->name,
                     t->model->name);
-            if ((st = check_model_embed(s, t->model, err)) != BK_OK)
+            if ((st = check_model_embed(s, t->model, depth + 1, err)) != BK_OK)
                 return st;
         } else if (t->kind == BK_UNION) {
             if (t->uni->build_state == BS_CHECK_BUSY)
                 return bk__model_error(err, "model", m->name, "field", m->fields[i].name,
                     "union %s embeds itself", t->uni->name);
-            if ((st = check_union_embed(s, (bk__union *)t->uni, err)) != BK_OK)
+            if ((st = check_union_embed(s, (bk__union *)t->uni, depth + 1, err)) != BK_OK)
                 return st;
         }
     }
@@ -1044,11 +1061,14 @@ static bk_status check_model_embed(bk__schema *s, bk_model *m, bk_error **err)
     return BK_OK;
 }
 
-static bk_status check_union_embed(bk__schema *s, bk__union *u, bk_error **err)
+static bk_status check_union_embed(bk__schema *s, bk__union *u, int depth, bk_error **err)
 {
     bk_status st;
     if (u->build_state >= BS_CHECKED)
         return BK_OK;
+    if (depth > MAX_EMBED_DEPTH)
+        return bk__model_error(err, "union", u->name, NULL, NULL,
+            "models are embedded more than %d levels deep", MAX_EMBED_DEPTH);
     u->build_state = BS_CHECK_BUSY;
     for (size_t i = 0; i < u->n; i++) {
         const bk__type *t = u->variants[i].type;
@@ -1058,13 +1078,13 @@ static bk_status check_union_embed(bk__schema *s, bk__union *u, bk_error **err)
             if (t->model->build_state == BS_CHECK_BUSY)
                 return bk__model_error(err, "union", u->name, "variant", u->variants[i].name,
                     "model %s embeds itself", t->model->name);
-            if ((st = check_model_embed(s, t->model, err)) != BK_OK)
+            if ((st = check_model_embed(s, t->model, depth + 1, err)) != BK_OK)
                 return st;
         } else if (t->kind == BK_UNION) {
             if (t->uni->build_state == BS_CHECK_BUSY)
                 return bk__model_error(err, "union", u->name, "variant", u->variants[i].name,
                     "union %s embeds itself", t->uni->name);
-            if ((st = check_union_embed(s, (bk__union *)t->uni, err)) != BK_OK)
+            if ((st = check_union_embed(s, (bk__union *)t->uni, depth + 1, err)) != BK_OK)
                 return st;
         }
     }
@@ -1239,23 +1259,169 @@ static bk_status check_union_keys(const bk__union *u, bk_error **err)
     return BK_OK;
 }
 
+/* Default expansion states kept in bk__field.build_state. */
+enum { DS_NEW = 0, DS_BUSY = 1, DS_DONE = 2 };
+
+typedef struct dwalk {
+    const bk__schema *s;
+    const bk_model *m;           /* the field being checked, for the message */
+    const bk__field *f;
+    bk_error **err;
+} dwalk;
+
+static bk_status default_expand(dwalk *w, bk__field *f, int depth);
+static bk_status check_default_value(const bk__schema *s, bk__field *f, bk_error **err);
+
+/* The member of JSON object o that the decoder would take for jfield j
+ * (its name or one of its aliases), or NULL. */
+static const json_t *jfield_value(const json_t *o, const bk__jfield *j)
+{
+    const json_t *v = json_object_get(o, j->name);
+    for (size_t i = 0; !v && i < j->f->naliases; i++)
+        v = json_object_get(o, j->f->aliases[i]);
+    return v;
+}
+
+/*
+ * Follow v, a JSON value of type t taken from a default, the way the
+ * decoder will: into members, elements and union payloads, and into the
+ * defaults of the keys an object lacks. Only entities of the schema being
+ * built are followed (finished schemas were checked when they were built).
+ */
+static bk_status default_walk(dwalk *w, const bk__type *t, const json_t *v, int depth)
+{
+    bk_status st = BK_OK;
+    switch (t->kind) {
+    case BK_MODEL:
+    case BK_MODEL_PTR: {
+        const bk_model *m = t->model;
+        if (!json_is_object(v) || m->schema != w->s)
+            return BK_OK;
+        for (size_t i = 0; i < m->njfields && st == BK_OK; i++) {
+            const bk__jfield *j = &m->jfields[i];
+            const json_t *sub = jfield_value(v, j);
+            if (sub)
+                st = default_walk(w, j->f->type, sub, depth);
+            else if (j->f->default_json)
+                st = default_expand(w, (bk__field *)j->f, depth + 1);
+        }
+        return st;
+    }
+    case BK_LIST:
+        for (size_t i = 0; json_is_array(v) && i < json_array_size(v) && st == BK_OK; i++)
+            st = default_walk(w, t->elem, json_array_get(v, i), depth);
+        return st;
+    case BK_MAP: {
+        const char *k;
+        json_t *x;
+        if (!json_is_object(v))
+            return BK_OK;
+        json_object_foreach((json_t *)v, k, x)
+            if ((st = default_walk(w, t->elem, x, depth)) != BK_OK)
+                return st;
+        return BK_OK;
+    }
+    case BK_UNION: {
+        const bk__union *u = t->uni;
+        const char *name = NULL;
+        const json_t *payload = v;
+        if (!json_is_object(v))
+            return BK_OK;
+        if (u->tagging == BK_TAG_EXTERNAL && json_object_size(v) == 1) {
+            void *it = json_object_iter((json_t *)v);
+            name = json_object_iter_key(it);
+            payload = json_object_iter_value(it);
+        } else if (u->tagging == BK_TAG_INTERNAL || u->tagging == BK_TAG_ADJACENT) {
+            name = json_string_value(json_object_get(v, u->tag));
+            if (u->tagging == BK_TAG_ADJACENT)
+                payload = json_object_get(v, u->content);
+        }
+        for (size_t i = 0; i < u->n && st == BK_OK; i++) {
+            const bk__type *vt = u->variants[i].type;
+            if (!vt || !payload)
+                continue;
+            if (u->tagging == BK_UNTAGGED) {
+                /* any variant may take it: follow every one that could */
+                bool obj = vt->kind == BK_MODEL || vt->kind == BK_MODEL_PTR
+                    || vt->kind == BK_MAP || vt->kind == BK_UNION;
+                if ((obj && json_is_object(payload)) || (vt->kind == BK_LIST
+                        && json_is_array(payload)))
+                    st = default_walk(w, vt, payload, depth);
+            } else if (name && strcmp(name, u->variants[i].name) == 0) {
+                st = default_walk(w, vt, payload, depth);
+            }
+        }
+        return st;
+    }
+    default:
+        return BK_OK;
+    }
+}
+
+/*
+ * Walk the default of field f and everything it brings in, then check it
+ * (check_default_value), so that defaults are checked after those they
+ * use and a bad one is reported where it is written. A default that needs
+ * itself again (a node whose default holds a node lacking the same key)
+ * would make the decoder recurse forever: BK_EMODEL. Each field's default
+ * is walked and checked once per build.
+ */
+static bk_status default_expand(dwalk *w, bk__field *f, int depth)
+{
+    bk_status st;
+    json_error_t jerr;
+    if (f->build_state == DS_DONE)
+        return BK_OK;
+    if (f->build_state == DS_BUSY)
+        return bk__model_error(w->err, "model", w->m->name, "field", w->f->name,
+            "default %s needs itself again (through the default of field %s)",
+            w->f->default_json, f->name);
+    if (depth > MAX_DEFAULT_DEPTH)
+        return bk__model_error(w->err, "model", w->m->name, "field", w->f->name,
+            "defaults nest more than %d levels deep", MAX_DEFAULT_DEPTH);
+    json_t *v = json_loads(f->default_json, JSON_DECODE_ANY, &jerr);
+    if (!v) { /* not JSON (the decode check reports it) or beyond jansson */
+        if (json_error_code(&jerr) == json_error_out_of_memory)
+            return BK_ENOMEM;
+        f->build_state = DS_DONE;
+        return check_default_value(w->s, f, w->err);
+    }
+    f->build_state = DS_BUSY;
+    st = default_walk(w, f->type, v, depth);
+    json_decref(v);
+    /* the defaults this one brings in are checked: now this one */
+    if (st == BK_OK)
+        st = check_default_value(w->s, f, w->err);
+    f->build_state = DS_DONE;
+    return st;
+}
+
+/* The model of schema s that declares field f (for messages). */
+static const char *owner_name(const bk__schema *s, const bk__field *f)
+{
+    for (size_t i = 0; i < s->nmodels; i++) {
+        const bk_model *m = s->models[i];
+        if (m->nfields && f >= m->fields && f < m->fields + m->nfields)
+            return m->name;
+    }
+    return "?";
+}
+
 /*
  * Check the field's default by decoding it into a scratch value, and for
  * skip_if = default keep the compact encoding of the default (or of the
  * zero value when there is none). BK_EMODEL when the default does not
  * decode or cannot be encoded.
  */
-static bk_status field_default(bk_model *m, bk__field *f, bk_error **err)
+static bk_status check_default_value(const bk__schema *s, bk__field *f, bk_error **err)
 {
     bk_status st = BK_OK;
     bk_error *e = NULL;
     bk_buf buf = BK_BUF_INIT;
     const bk__type *t = f->type;
-    void *scratch = NULL;
+    void *scratch = bk__calloc(1, t->size ? t->size : 1);
 
-    if (!f->default_json && f->skip_if != BK_SKIP_IF_DEFAULT)
-        return BK_OK;
-    if (!(scratch = bk__calloc(1, t->size ? t->size : 1)))
+    if (!scratch)
         return BK_ENOMEM;
     if (f->default_json) {
         st = bk__json_decode_type(scratch, t, f->default_json, strlen(f->default_json), NULL,
@@ -1263,7 +1429,7 @@ static bk_status field_default(bk_model *m, bk__field *f, bk_error **err)
         if (st == BK_ENOMEM)
             goto done;
         if (st != BK_OK) {
-            st = bk__model_error(err, "model", m->name, "field", f->name,
+            st = bk__model_error(err, "model", owner_name(s, f), "field", f->name,
                 "default %s is not a valid %s: %s", f->default_json, t->expr,
                 bk_error_message(e));
             goto done;
@@ -1275,7 +1441,7 @@ static bk_status field_default(bk_model *m, bk__field *f, bk_error **err)
             goto done;
         if (st != BK_OK) {
             if (f->default_json)
-                st = bk__model_error(err, "model", m->name, "field", f->name,
+                st = bk__model_error(err, "model", owner_name(s, f), "field", f->name,
                     "default %s cannot be encoded: %s", f->default_json, bk_error_message(e));
             else
                 st = BK_OK; /* no zero-value encoding: the field is never skipped */
@@ -1291,6 +1457,19 @@ done:
     bk__value_clear(t, scratch);
     bk__free(scratch);
     return st;
+}
+
+/* Check field f's default (see default_expand) or, without one, compute
+ * the zero value's encoding for skip_if = default. */
+static bk_status field_default(bk_model *m, bk__field *f, bk_error **err)
+{
+    if (f->default_json) {
+        dwalk w = { m->schema, m, f, err };
+        return default_expand(&w, f, 0);
+    }
+    if (f->skip_if == BK_SKIP_IF_DEFAULT)
+        return check_default_value(m->schema, f, err);
+    return BK_OK;
 }
 
 /*
@@ -1313,10 +1492,10 @@ bk_status bk__schema_finish(bk__schema *s, bk_error **err)
         if ((st = check_union(s->unions[i], err)) != BK_OK)
             return st;
     for (size_t i = 0; i < s->nmodels; i++)
-        if ((st = check_model_embed(s, s->models[i], err)) != BK_OK)
+        if ((st = check_model_embed(s, s->models[i], 0, err)) != BK_OK)
             return st;
     for (size_t i = 0; i < s->nunions; i++)
-        if ((st = check_union_embed(s, s->unions[i], err)) != BK_OK)
+        if ((st = check_union_embed(s, s->unions[i], 0, err)) != BK_OK)
             return st;
     for (size_t i = 0; i < s->ntypes; i++)
         type_layout(s->types[i]);

@@ -14,6 +14,7 @@
 #include "internal.h"
 
 #define MAX_EXPR_DEPTH 32
+#define MAX_EMBED_DEPTH 256 /* as in model.c */
 
 typedef struct bfield {
     char *name;
@@ -236,13 +237,23 @@ static bk_status check_new_name(const bk_builder *b, const char *what, const cha
 
 /* ---- type expressions ------------------------------------------------------------ */
 
-/* Resolution context of one bk_builder_build. */
+/* A created entity whose fields or variants are still to be resolved. */
+typedef struct pending {
+    bool is_union;
+    size_t i;                    /* index in the builder's models or unions */
+} pending;
+
+/* Resolution context of one bk_builder_build. Entities are created on
+ * first reference and queued; bk_builder_build resolves the queue in a
+ * loop, so long reference chains do not recurse. */
 typedef struct bctx {
     bk_builder *b;
     bk__schema *s;
     bk_model **models;           /* per builder model: built entity or NULL */
     bk__union **unions;
     bk__enum **enums;
+    pending *queue;
+    size_t nqueue, cqueue;
     bk_error **err;
 } bctx;
 
@@ -773,14 +784,11 @@ bk_status bk_builder_union_attr(bk_builder *b, const char *key, const char *json
 
 /* ---- using built models ------------------------------------------------------------ */
 
-static bk_status use_type(bk_builder *b, const bk__type *t, bk_error **err);
-
-/* Record one entity of a used model under its name; recurse into what it
- * refers to. Already recorded (same pointer): nothing to do. */
+/* Record one entity of a used model under its name (its references are
+ * followed by bk_builder_use). Already recorded: nothing to do. */
 static bk_status use_entity(bk_builder *b, int kind, void *ptr, const char *name,
     bk_error **err)
 {
-    bk_status st;
     size_t len = strlen(name);
     long i = find_ext(b, name, len);
     if (i >= 0) {
@@ -801,22 +809,13 @@ static bk_status use_entity(bk_builder *b, int kind, void *ptr, const char *name
     b->ext[b->next].kind = kind;
     b->ext[b->next].ptr = ptr;
     b->next++;
-    if (kind == EXT_MODEL) {
-        const bk_model *m = ptr;
-        for (size_t k = 0; k < m->nfields; k++)
-            if ((st = use_type(b, m->fields[k].type, err)) != BK_OK)
-                return st;
-    } else if (kind == EXT_UNION) {
-        const bk__union *u = ptr;
-        for (size_t k = 0; k < u->n; k++)
-            if (u->variants[k].type && (st = use_type(b, u->variants[k].type, err)) != BK_OK)
-                return st;
-    }
     return BK_OK;
 }
 
 static bk_status use_type(bk_builder *b, const bk__type *t, bk_error **err)
 {
+    while (t->kind == BK_LIST || t->kind == BK_MAP)
+        t = t->elem;
     switch (t->kind) {
     case BK_MODEL:
     case BK_MODEL_PTR:
@@ -825,9 +824,6 @@ static bk_status use_type(bk_builder *b, const bk__type *t, bk_error **err)
         return use_entity(b, EXT_UNION, (void *)t->uni, t->uni->name, err);
     case BK_ENUM:
         return use_entity(b, EXT_ENUM, (void *)t->enm, t->enm->name, err);
-    case BK_LIST:
-    case BK_MAP:
-        return use_type(b, t->elem, err);
     default:
         return BK_OK;
     }
@@ -855,6 +851,21 @@ bk_status bk_builder_use(bk_builder *b, bk_model *model, bk_error **err)
     b->used = arr;
     if ((st = use_entity(b, EXT_MODEL, model, model->name, err)) != BK_OK)
         goto done;
+    /* the new entries are the worklist: follow what each refers to */
+    for (size_t i = mark; i < b->next && st == BK_OK; i++) {
+        if (b->ext[i].kind == EXT_MODEL) {
+            const bk_model *m = b->ext[i].ptr;
+            for (size_t k = 0; k < m->nfields && st == BK_OK; k++)
+                st = use_type(b, m->fields[k].type, err);
+        } else if (b->ext[i].kind == EXT_UNION) {
+            const bk__union *u = b->ext[i].ptr;
+            for (size_t k = 0; k < u->n && st == BK_OK; k++)
+                if (u->variants[k].type)
+                    st = use_type(b, u->variants[k].type, err);
+        }
+    }
+    if (st != BK_OK)
+        goto done;
     b->used[b->nused++] = bk_model_ref(model);
 done:
     if (st != BK_OK)
@@ -864,13 +875,22 @@ done:
 
 /* ---- building ------------------------------------------------------------------------- */
 
-/*
- * Create builder model i in the schema (once; registered before its fields
- * are resolved so that ptr<> cycles terminate). Layout comes later.
- */
+static bk_status enqueue(bctx *c, bool is_union, size_t i)
+{
+    pending *arr = grow(c->queue, c->nqueue, &c->cqueue, sizeof(*arr));
+    if (!arr)
+        return BK_ENOMEM;
+    c->queue = arr;
+    c->queue[c->nqueue].is_union = is_union;
+    c->queue[c->nqueue].i = i;
+    c->nqueue++;
+    return BK_OK;
+}
+
+/* Create builder model i in the schema (once) and queue its fields for
+ * resolution. Layout comes later. */
 static bk_status make_model(bctx *c, size_t i, bk_model **out)
 {
-    bk_status st;
     const bmodel *bm = &c->b->models[i];
     bk_model *m = c->models[i];
     if (m) {
@@ -883,6 +903,16 @@ static bk_status make_model(bctx *c, size_t i, bk_model **out)
     m->rename_all = bm->rename_all;
     m->deny_unknown = bm->deny_unknown;
     m->align = 1;
+    *out = m;
+    return enqueue(c, false, i);
+}
+
+/* Resolve the fields of builder model i (created by make_model). */
+static bk_status fill_model(bctx *c, size_t i)
+{
+    bk_status st;
+    const bmodel *bm = &c->b->models[i];
+    bk_model *m = c->models[i];
     if (bm->n) {
         if (!(m->fields = bk__calloc(bm->n, sizeof(*m->fields))))
             return BK_ENOMEM;
@@ -919,13 +949,12 @@ static bk_status make_model(bctx *c, size_t i, bk_model **out)
         f->unique = bf->unique;
         f->index = bf->index;
     }
-    *out = m;
     return BK_OK;
 }
 
+/* Create builder union i (once) and queue its variants for resolution. */
 static bk_status make_union(bctx *c, size_t i, const bk__union **out)
 {
-    bk_status st;
     const bunion *bu = &c->b->unions[i];
     bk__union *u = c->unions[i];
     if (u) {
@@ -942,6 +971,15 @@ static bk_status make_union(bctx *c, size_t i, const bk__union **out)
         return BK_ENOMEM;
     u->tag_len = strlen(u->tag);
     u->content_len = strlen(u->content);
+    *out = u;
+    return enqueue(c, true, i);
+}
+
+static bk_status fill_union(bctx *c, size_t i)
+{
+    bk_status st;
+    const bunion *bu = &c->b->unions[i];
+    bk__union *u = c->unions[i];
     if (bu->n) {
         if (!(u->variants = bk__calloc(bu->n, sizeof(*u->variants))))
             return BK_ENOMEM;
@@ -957,7 +995,6 @@ static bk_status make_union(bctx *c, size_t i, const bk__union **out)
                 && (st = parse_type(c, &w, c->err, bu->variants[k].type, &v->type)) != BK_OK)
             return st;
     }
-    *out = u;
     return BK_OK;
 }
 
@@ -994,28 +1031,31 @@ static size_t round_up(size_t x, size_t a)
     return (x + a - 1) & ~(a - 1);
 }
 
-static bk_status layout_union(bctx *c, bk__union *u);
+static bk_status layout_union(bctx *c, bk__union *u, int depth);
 
 /*
  * The size and alignment of a value of type t, laying out the run-time
  * model or union it embeds first. An embedded entity met while it is being
  * laid out embeds itself: BK_EMODEL naming where.
  */
-static bk_status type_size(bctx *c, const bk__type *t, const ectx *w, size_t *size,
-    size_t *align);
+static bk_status type_size(bctx *c, const bk__type *t, const ectx *w, int depth,
+    size_t *size, size_t *align);
 
-static bk_status layout_model(bctx *c, bk_model *m)
+static bk_status layout_model(bctx *c, bk_model *m, int depth)
 {
     bk_status st;
     size_t off = 0, align = 1;
     if (m->build_state >= LAID_OUT)
         return BK_OK;
+    if (depth > MAX_EMBED_DEPTH)
+        return bk__model_error(c->err, "model", m->name, NULL, NULL,
+            "models are embedded more than %d levels deep", MAX_EMBED_DEPTH);
     m->build_state = LAYOUT_BUSY;
     for (size_t i = 0; i < m->nfields; i++) {
         bk__field *f = &m->fields[i];
         size_t sz, al;
         ectx w = { "model", m->name, "field", f->name };
-        if ((st = type_size(c, f->type, &w, &sz, &al)) != BK_OK)
+        if ((st = type_size(c, f->type, &w, depth, &sz, &al)) != BK_OK)
             return st;
         off = round_up(off, al);
         f->offset = off;
@@ -1033,19 +1073,22 @@ static bk_status layout_model(bctx *c, bk_model *m)
 }
 
 /* A run-time union is laid out as `struct { int tag; union { payloads } }`. */
-static bk_status layout_union(bctx *c, bk__union *u)
+static bk_status layout_union(bctx *c, bk__union *u, int depth)
 {
     bk_status st;
     size_t psize = 0, palign = 1;
     if (u->build_state >= LAID_OUT)
         return BK_OK;
+    if (depth > MAX_EMBED_DEPTH)
+        return bk__model_error(c->err, "union", u->name, NULL, NULL,
+            "models are embedded more than %d levels deep", MAX_EMBED_DEPTH);
     u->build_state = LAYOUT_BUSY;
     for (size_t i = 0; i < u->n; i++) {
         size_t sz, al;
         ectx w = { "union", u->name, "variant", u->variants[i].name };
         if (!u->variants[i].type)
             continue;
-        if ((st = type_size(c, u->variants[i].type, &w, &sz, &al)) != BK_OK)
+        if ((st = type_size(c, u->variants[i].type, &w, depth, &sz, &al)) != BK_OK)
             return st;
         if (sz > psize)
             psize = sz;
@@ -1062,8 +1105,8 @@ static bk_status layout_union(bctx *c, bk__union *u)
     return BK_OK;
 }
 
-static bk_status type_size(bctx *c, const bk__type *t, const ectx *w, size_t *size,
-    size_t *align)
+static bk_status type_size(bctx *c, const bk__type *t, const ectx *w, int depth,
+    size_t *size, size_t *align)
 {
     bk_status st;
     if (t->kind == BK_MODEL) {
@@ -1071,7 +1114,7 @@ static bk_status type_size(bctx *c, const bk__type *t, const ectx *w, size_t *si
         if (m->build_state == LAYOUT_BUSY)
             return bk__model_error(c->err, w->kind, w->name, w->mkind, w->member,
                 "model %s embeds itself (use ptr<%s> or a list)", m->name, m->name);
-        if ((st = layout_model(c, m)) != BK_OK)
+        if ((st = layout_model(c, m, depth + 1)) != BK_OK)
             return st;
         *size = m->size;
         *align = m->align;
@@ -1080,7 +1123,7 @@ static bk_status type_size(bctx *c, const bk__type *t, const ectx *w, size_t *si
         if (u->build_state == LAYOUT_BUSY)
             return bk__model_error(c->err, w->kind, w->name, w->mkind, w->member,
                 "union %s embeds itself", u->name);
-        if ((st = layout_union(c, u)) != BK_OK)
+        if ((st = layout_union(c, u, depth + 1)) != BK_OK)
             return st;
         *size = u->size;
         *align = u->align;
@@ -1100,7 +1143,7 @@ static bk_status type_size(bctx *c, const bk__type *t, const ectx *w, size_t *si
 bk_status bk_builder_build(bk_model **out, bk_builder *b, const char *root, bk_error **err)
 {
     bk_status st;
-    bctx c = { b, NULL, NULL, NULL, NULL, err };
+    bctx c = { b, NULL, NULL, NULL, NULL, NULL, 0, 0, err };
     bk_model *m = NULL;
     long ri;
 
@@ -1132,11 +1175,16 @@ bk_status bk_builder_build(bk_model **out, bk_builder *b, const char *root, bk_e
             goto done;
     if ((st = make_model(&c, (size_t)ri, &m)) != BK_OK)
         goto done;
+    for (size_t q = 0; q < c.nqueue; q++) {
+        pending p = c.queue[q];
+        if ((st = p.is_union ? fill_union(&c, p.i) : fill_model(&c, p.i)) != BK_OK)
+            goto done;
+    }
     for (size_t i = 0; i < c.s->nmodels; i++)
-        if ((st = layout_model(&c, c.s->models[i])) != BK_OK)
+        if ((st = layout_model(&c, c.s->models[i], 0)) != BK_OK)
             goto done;
     for (size_t i = 0; i < c.s->nunions; i++)
-        if ((st = layout_union(&c, c.s->unions[i])) != BK_OK)
+        if ((st = layout_union(&c, c.s->unions[i], 0)) != BK_OK)
             goto done;
     if ((st = bk__schema_finish(c.s, err)) != BK_OK)
         goto done;
@@ -1149,5 +1197,6 @@ done:
     bk__free(c.models);
     bk__free(c.unions);
     bk__free(c.enums);
+    bk__free(c.queue);
     return st;
 }

@@ -291,20 +291,51 @@ typedef struct reach {
             if ((arr)[i_] == (p)) found = true; \
     } while (0)
 
-static bk_status reach_model(reach *r, const bk_model *m);
+/* A model or union whose fields or variants are being walked. */
+typedef struct rframe {
+    const bk_model *m;           /* or NULL for a union */
+    const bk__union *u;
+    size_t next;                 /* next field/variant to look at */
+} rframe;
 
-static bk_status reach_type(reach *r, const bk__type *t)
+typedef struct rstack {
+    rframe *items;
+    size_t n, cap;
+} rstack;
+
+/* Note what type t refers to (through lists and maps): a model or union
+ * met for the first time is recorded and pushed, so that its own
+ * references are walked next; an enum is recorded. */
+static bk_status reach_type(reach *r, rstack *k, const bk__type *t)
 {
-    bk_status st;
-    switch (t->kind) {
-    case BK_MODEL:
-    case BK_MODEL_PTR:
-        return reach_model(r, t->model);
-    case BK_LIST:
-    case BK_MAP:
-        return reach_type(r, t->elem);
-    case BK_ENUM: {
-        bool found;
+    bool found;
+    const bk_model *m = NULL;
+    const bk__union *u = NULL;
+    while (t->kind == BK_LIST || t->kind == BK_MAP)
+        t = t->elem;
+    if (t->kind == BK_MODEL || t->kind == BK_MODEL_PTR) {
+        m = t->model;
+        SEEN(r->models, r->nmodels, m, found);
+        if (found)
+            return BK_OK;
+        const bk_model **arr = grow(r->models, r->nmodels, &r->cmodels, sizeof(*arr));
+        if (!arr)
+            return BK_ENOMEM;
+        r->models = arr;
+        r->models[r->nmodels++] = m;
+    } else if (t->kind == BK_UNION) {
+        u = t->uni;
+        SEEN(r->unions, r->nunions, u, found);
+        if (found)
+            return BK_OK;
+        const bk__union **arr = grow(r->unions, r->nunions, &r->cunions, sizeof(*arr));
+        if (!arr)
+            return BK_ENOMEM;
+        r->unions = arr;
+        r->unions[r->nunions++] = u;
+    } else {
+        if (t->kind != BK_ENUM)
+            return BK_OK;
         SEEN(r->enums, r->nenums, t->enm, found);
         if (found)
             return BK_OK;
@@ -315,43 +346,43 @@ static bk_status reach_type(reach *r, const bk__type *t)
         r->enums[r->nenums++] = t->enm;
         return BK_OK;
     }
-    case BK_UNION: {
-        const bk__union *u = t->uni;
-        bool found;
-        SEEN(r->unions, r->nunions, u, found);
-        if (found)
-            return BK_OK;
-        const bk__union **arr = grow(r->unions, r->nunions, &r->cunions, sizeof(*arr));
-        if (!arr)
-            return BK_ENOMEM;
-        r->unions = arr;
-        r->unions[r->nunions++] = u;
-        for (size_t i = 0; i < u->n; i++)
-            if (u->variants[i].type && (st = reach_type(r, u->variants[i].type)) != BK_OK)
-                return st;
-        return BK_OK;
-    }
-    default:
-        return BK_OK;
-    }
-}
-
-static bk_status reach_model(reach *r, const bk_model *m)
-{
-    bk_status st;
-    bool found;
-    SEEN(r->models, r->nmodels, m, found);
-    if (found)
-        return BK_OK;
-    const bk_model **arr = grow(r->models, r->nmodels, &r->cmodels, sizeof(*arr));
+    rframe *arr = grow(k->items, k->n, &k->cap, sizeof(*arr));
     if (!arr)
         return BK_ENOMEM;
-    r->models = arr;
-    r->models[r->nmodels++] = m;
-    for (size_t i = 0; i < m->nfields; i++)
-        if ((st = reach_type(r, m->fields[i].type)) != BK_OK)
-            return st;
+    k->items = arr;
+    k->items[k->n].m = m;
+    k->items[k->n].u = u;
+    k->items[k->n].next = 0;
+    k->n++;
     return BK_OK;
+}
+
+/*
+ * Collect everything root reaches, in depth-first first-reference order:
+ * models (root first), unions and enums, each once. Iterative (an explicit
+ * stack), so long reference chains do not exhaust the C stack.
+ */
+static bk_status reach_all(reach *r, const bk_model *root)
+{
+    bk_status st;
+    rstack k = { NULL, 0, 0 };
+    bk__type self = { .kind = BK_MODEL, .model = (bk_model *)root };
+
+    st = reach_type(r, &k, &self);
+    while (st == BK_OK && k.n > 0) {
+        rframe *top = &k.items[k.n - 1];
+        const bk__type *t = NULL;
+        if (top->m && top->next < top->m->nfields)
+            t = top->m->fields[top->next++].type;
+        else if (!top->m && top->next < top->u->n)
+            t = top->u->variants[top->next++].type;
+        else
+            k.n--;
+        if (t)
+            st = reach_type(r, &k, t);
+    }
+    bk__free(k.items);
+    return st;
 }
 
 /* Set o[key] = v, taking v; false (v released) when v is NULL or the set
@@ -502,7 +533,7 @@ bk_status bk_model_to_doc(char **out, size_t *len_out, const bk_model *model, bo
         return bk__error_set(err, BK_EINVAL, "bk_model_to_doc: NULL %s", out ? "model" : "out");
     if (!bk__model_ok(model))
         return bk__error_set(err, BK_EMISUSE, "bk_model_to_doc: not a model handle");
-    if ((st = reach_model(&r, model)) != BK_OK)
+    if ((st = reach_all(&r, model)) != BK_OK)
         goto done;
     st = BK_ENOMEM;
     if (!(doc = json_object()) || !put(doc, "bk_model", json_integer(1))

@@ -1427,6 +1427,142 @@ static void bad_documents_are_rejected_with_where(void **state)
     FAILS(BK_EINVAL, "NULL", NULL, bk_model_from_doc(NULL, good, strlen(good), E));
 }
 
+/* Defaults are decoded, and decoding applies the defaults of absent keys:
+ * a default that needs itself again is rejected instead of recursing. */
+typedef struct Chain Chain;
+struct Chain { int32_t v; Chain *next; };
+static const bk_model_def CHAIN_DEF;
+static const bk_field CHAIN_FIELDS[] = {
+    BK_FIELD(Chain, v, BK_I32),
+    BK_NESTED_PTR(Chain, next, Chain, &CHAIN_DEF, .default_json = "{\"v\":1}"),
+};
+static const bk_model_def CHAIN_DEF = BK_MODEL_DEF(Chain, CHAIN_FIELDS);
+static const bk_model_def CHAIN_OK_DEF;
+static const bk_field CHAIN_OK_FIELDS[] = {
+    BK_FIELD(Chain, v, BK_I32),
+    BK_NESTED_PTR(Chain, next, Chain, &CHAIN_OK_DEF, .default_json = "{\"v\":1,\"next\":null}"),
+};
+static const bk_model_def CHAIN_OK_DEF = BK_MODEL_DEF(Chain, CHAIN_OK_FIELDS);
+
+static void self_referencing_defaults_are_rejected(void **state)
+{
+    (void)state;
+    expect_emodel(&CHAIN_DEF, "field next", "needs itself");
+    /* the default says next: null, so it does not need itself */
+    bk_model *c = build(&CHAIN_OK_DEF);
+    Chain ch;
+    bk_error *err = NULL;
+    assert_int_equal(bk_json_decode(&ch, c, "{\"v\":5}", 7, NULL, &err), BK_OK);
+    assert_int_equal(ch.next->v, 1);
+    assert_null(ch.next->next);
+    bk_clear(c, &ch);
+    bk_model_unref(c);
+    const char *tmpl = "{\"bk_model\":1,\"root\":\"N\",\"models\":[{\"name\":\"N\",\"fields\":["
+        "{\"name\":\"v\",\"type\":\"i32\"},{\"name\":\"kids\",\"type\":\"list<N>\",\"default\":%s},"
+        "{\"name\":\"w\",\"type\":\"W\",\"optional\":true,\"default\":%s}]},"
+        "{\"name\":\"M\",\"fields\":[{\"name\":\"n\",\"type\":\"ptr<N>\",\"default\":{\"v\":2}}]}],"
+        "\"unions\":[{\"name\":\"W\",\"tagging\":\"adjacent\",\"variants\":["
+        "{\"name\":\"m\",\"type\":\"M\"},{\"name\":\"x\"}]}]}";
+    struct { const char *kids, *w; bool ok; } cases[] = {
+        { "[]", "{\"type\":\"x\"}", true },
+        { "[{\"v\":1,\"kids\":[],\"w\":{\"type\":\"x\"}}]", "{\"type\":\"x\"}", true },
+        { "[{\"v\":1}]", "null", false },                         /* kids -> kids */
+        { "[]", "{\"type\":\"m\",\"content\":{}}", false },       /* w -> M.n -> N.w */
+        { "[]", "{\"type\":\"m\",\"content\":{\"n\":null}}", true },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char doc[1024];
+        snprintf(doc, sizeof(doc), tmpl, cases[i].kids, cases[i].w);
+        bk_model *m = NULL;
+        if (cases[i].ok) {
+            m = from_doc(doc);
+            assert_round_trip(m);
+            bk_model_unref(m);
+        } else {
+            FAILS(BK_EMODEL, "model N, field", "needs itself",
+                bk_model_from_doc(&m, doc, strlen(doc), E));
+        }
+    }
+    /* a bad default is reported where it is written, not where it is used:
+     * M.n's default {"v":2} brings in N.w's default, which is not a W */
+    char doc[1024];
+    snprintf(doc, sizeof(doc), tmpl, "[]", "null");
+    bk_model *m = NULL;
+    FAILS(BK_EMODEL, "model N, field w", "default null is not a valid W",
+        bk_model_from_doc(&m, doc, strlen(doc), E));
+}
+
+/* Two C definitions with one name cannot share a schema (documents name
+ * types). */
+static const bk_field ADDRESS2_FIELDS[] = { BK_FIELD(Address, street, BK_STR) };
+static const bk_model_def ADDRESS2_DEF = BK_MODEL_DEF(Address, ADDRESS2_FIELDS);
+typedef struct { Address a; Address b; } TwoAddr;
+static const bk_field TWOADDR_FIELDS[] = {
+    BK_NESTED(TwoAddr, a, Address, &ADDRESS_DEF),
+    BK_NESTED(TwoAddr, b, Address, &ADDRESS2_DEF),
+};
+static const bk_model_def TWOADDR_DEF = BK_MODEL_DEF(TwoAddr, TWOADDR_FIELDS);
+
+static void duplicate_definition_names_are_rejected(void **state)
+{
+    (void)state;
+    expect_emodel(&TWOADDR_DEF, "two different definitions are named Address", NULL);
+}
+
+/* Long reference chains are walked without deep recursion; long embedding
+ * chains are refused. */
+static char *chain_doc(size_t n, const char *type_fmt)
+{
+    size_t cap = n * 96 + 128, len = 0;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    len += (size_t)snprintf(doc + len, cap - len,
+        "{\"bk_model\":1,\"root\":\"M0\",\"models\":[");
+    for (size_t i = 0; i < n; i++) {
+        char type[64];
+        if (i + 1 < n)
+            snprintf(type, sizeof(type), type_fmt, i + 1);
+        else
+            snprintf(type, sizeof(type), "i32");
+        len += (size_t)snprintf(doc + len, cap - len,
+            "%s{\"name\":\"M%zu\",\"fields\":[{\"name\":\"x\",\"type\":\"%s\"}]}",
+            i ? "," : "", i, type);
+    }
+    snprintf(doc + len, cap - len, "]}");
+    return doc;
+}
+
+static void long_chains_are_handled(void **state)
+{
+    (void)state;
+    char *doc = chain_doc(3000, "ptr<M%zu>");
+    bk_model *m = from_doc(doc);
+    assert_int_equal(m->schema->nmodels, 3000);
+    char *out = doc_of(m, false);
+    assert_string_equal(out, doc);
+    bk_builder *b = new_builder();
+    OK(bk_builder_use(b, m, E));
+    OK(bk_builder_model(b, "Top", E));
+    OK(bk_builder_field(b, "m", "M2999", E));
+    bk_model *top = NULL;
+    OK(bk_builder_build(&top, b, "Top", E));
+    bk_builder_free(b);
+    bk_model_unref(top);
+    bk_free(out);
+    bk_model_unref(m);
+    free(doc);
+
+    doc = chain_doc(200, "M%zu");
+    m = from_doc(doc);
+    assert_int_equal(bk_model_size(m), 4);
+    bk_model_unref(m);
+    free(doc);
+    doc = chain_doc(300, "M%zu");
+    FAILS(BK_EMODEL, "embedded more than 256 levels", NULL,
+        bk_model_from_doc(&m, doc, strlen(doc), E));
+    free(doc);
+}
+
 /* ---- introspection and misuse --------------------------------------------------- */
 
 static void model_functions_are_null_and_misuse_safe(void **state)
@@ -1598,6 +1734,9 @@ int main(void)
         cmocka_unit_test(c_models_round_trip_through_documents),
         cmocka_unit_test(builder_models_round_trip_through_documents),
         cmocka_unit_test(bad_documents_are_rejected_with_where),
+        cmocka_unit_test(self_referencing_defaults_are_rejected),
+        cmocka_unit_test(duplicate_definition_names_are_rejected),
+        cmocka_unit_test(long_chains_are_handled),
         cmocka_unit_test(model_functions_are_null_and_misuse_safe),
         cmocka_unit_test(allocation_failures_are_clean),
     };
