@@ -198,6 +198,9 @@ uint32_t bk__hash(const char *s, size_t len)
     return h;
 }
 
+/* The decoder's key lookup: probe from the key's hash; a slot matches on
+ * hash, then length, then bytes; an empty slot ends the probe (the table is
+ * at most half full). */
 int32_t bk__model_lookup(const bk_model *m, const char *key, size_t len)
 {
     if (BK__UNLIKELY(m->nslots == 0))
@@ -308,6 +311,7 @@ void bk__field_dispose(bk__field *f)
     memset(f, 0, sizeof(*f));
 }
 
+/* Free one entity of a schema (the schema frees them all together). */
 static void model_free(bk_model *m)
 {
     m->magic = 0;
@@ -367,6 +371,7 @@ void bk__schema_unref(bk__schema *s)
     bk__free(s);
 }
 
+/* References count on the schema: every model of one build shares it. */
 bk_model *bk_model_ref(bk_model *model)
 {
     if (!bk__model_ok(model))
@@ -880,6 +885,13 @@ static bk_status c_union(cbuild *cb, const bk_union_def *def, const where *w,
     return BK_OK;
 }
 
+/*
+ * Build def and every definition it reaches into a new schema: convert the
+ * descriptors (c_model and friends, memoized by descriptor pointer), then
+ * finish. On failure the schema, with whatever was converted, is dropped
+ * and *out stays NULL. BK_EINVAL for NULL arguments, BK_EMODEL naming the
+ * model and field, BK_ENOMEM.
+ */
 bk_status bk_model_new(bk_model **out, const bk_model_def *def, bk_error **err)
 {
     cbuild cb = { NULL, NULL, 0, 0, err };
@@ -961,6 +973,7 @@ static char *apply_case(bk_case c, const char *name)
     return s;
 }
 
+/* Whether the NUL-terminated s is valid UTF-8. */
 static bool str_utf8(const char *s)
 {
     return bk__utf8_valid((const unsigned char *)s, strlen(s));
@@ -1539,6 +1552,8 @@ size_t bk_model_field_count(const bk_model *model)
     return bk__model_ok(model) ? model->nfields : 0;
 }
 
+/* Introspection: NULL or a handle that is not a model gives the neutral
+ * value (NULL, 0, -1, BK_KIND_NONE, false); so does an index out of range. */
 long bk_model_field_index(const bk_model *model, const char *name)
 {
     if (!bk__model_ok(model) || !name)

@@ -130,6 +130,8 @@ static void bfield_dispose(bfield *f)
     bk__free(f->default_json);
 }
 
+/* Free the builder's definitions and drop its references on used models;
+ * models it built keep their own references. NULL and non-builder safe. */
 void bk_builder_free(bk_builder *b)
 {
     if (!b || b->magic != BK__MAGIC_BUILDER)
@@ -324,6 +326,13 @@ static bk_status resolve_name(bctx *c, const ectx *w, const char *s, size_t len,
     return *out ? BK_OK : BK_ENOMEM;
 }
 
+static bk_status not_an_expr(const ectx *w, bk_error **err, const char *s, size_t len)
+{
+    return bk__model_error(err, w->kind, w->name, w->mkind, w->member,
+        "\"%.*s\" is not a type expression (bool, i8..u64, f32, f64, str, bytes, "
+        "timestamp, date, uuid, json, a name, ptr<Model>, list<T>, map<T>)", (int)len, s);
+}
+
 /*
  * Parse one type expression from s[*pos..len) (recursive descent over
  * `keyword | Name | ptr<Name> | list<T> | map<T>`). With c == NULL only the
@@ -342,7 +351,7 @@ static bk_status parse_expr(bctx *c, const ectx *w, bk_error **err, const char *
         return bk__model_error(err, w->kind, w->name, w->mkind, w->member,
             "type expression \"%.*s\" is nested too deeply", (int)len, s);
     if (n == 0)
-        goto bad;
+        return not_an_expr(w, err, s, len);
     *pos += n;
     bool angle = *pos < len && s[*pos] == '<';
     if (angle && (name_eq("list", id, n) || name_eq("map", id, n))) {
@@ -350,7 +359,7 @@ static bk_status parse_expr(bctx *c, const ectx *w, bk_error **err, const char *
         if ((st = parse_expr(c, w, err, s, pos, len, depth + 1, &inner)) != BK_OK)
             return st;
         if (*pos >= len || s[*pos] != '>')
-            goto bad;
+            return not_an_expr(w, err, s, len);
         (*pos)++;
         if (!c)
             return BK_OK;
@@ -362,15 +371,15 @@ static bk_status parse_expr(bctx *c, const ectx *w, bk_error **err, const char *
         size_t m = ident_len(s, *pos, len);
         const char *name = s + *pos;
         if (m == 0 || reserved(name, m))
-            goto bad;
+            return not_an_expr(w, err, s, len);
         *pos += m;
         if (*pos >= len || s[*pos] != '>')
-            goto bad;
+            return not_an_expr(w, err, s, len);
         (*pos)++;
         return c ? resolve_name(c, w, name, m, true, out) : BK_OK;
     }
     if (angle)
-        goto bad;
+        return not_an_expr(w, err, s, len);
     bk_kind k = bk__kind_from_keyword(id, n);
     if (k != BK_KIND_NONE) {
         if (!c)
@@ -379,12 +388,8 @@ static bk_status parse_expr(bctx *c, const ectx *w, bk_error **err, const char *
         return *out ? BK_OK : BK_ENOMEM;
     }
     if (reserved(id, n))
-        goto bad;
+        return not_an_expr(w, err, s, len);
     return c ? resolve_name(c, w, id, n, false, out) : BK_OK;
-bad:
-    return bk__model_error(err, w->kind, w->name, w->mkind, w->member,
-        "\"%.*s\" is not a type expression (bool, i8..u64, f32, f64, str, bytes, "
-        "timestamp, date, uuid, json, a name, ptr<Model>, list<T>, map<T>)", (int)len, s);
 }
 
 /* Parse a whole expression: syntax only (c == NULL) or resolved. */
@@ -431,6 +436,12 @@ static bunion *cur_union(bk_builder *b)
     return b->cur == CUR_UNION ? &b->unions[b->nunions - 1] : NULL;
 }
 
+/*
+ * Append a field to the current model. The name must be new in the model;
+ * the type expression is checked for syntax now and resolved at build
+ * time. BK_EMODEL (no current model, duplicate name, bad expression),
+ * BK_EINVAL, BK_ENOMEM; the builder is unchanged on failure.
+ */
 bk_status bk_builder_field(bk_builder *b, const char *name, const char *type, bk_error **err)
 {
     bk_status st;
@@ -468,6 +479,9 @@ bk_status bk_builder_field(bk_builder *b, const char *name, const char *type, bk
     return BK_OK;
 }
 
+/* Define an enum from n distinct names (copied). The current model or
+ * union stays current. BK_EMODEL, BK_EINVAL, BK_ENOMEM; unchanged on
+ * failure. */
 bk_status bk_builder_enum(bk_builder *b, const char *name, const char *const *names, size_t n,
     bk_error **err)
 {
@@ -494,25 +508,31 @@ bk_status bk_builder_enum(bk_builder *b, const char *name, const char *const *na
     b->enums = arr;
     benum *e = &b->enums[b->nenums];
     memset(e, 0, sizeof(*e));
+    st = BK_ENOMEM;
     e->name = bk__strdup(name);
     e->names = bk__calloc(n, sizeof(*e->names));
     if (!e->name || !e->names)
-        goto fail;
+        goto done;
     for (size_t i = 0; i < n; i++) {
         if (!(e->names[i] = bk__strdup(names[i])))
-            goto fail;
+            goto done;
         e->n = i + 1;
     }
     b->nenums++;
-    return BK_OK;
-fail:
-    for (size_t i = 0; i < e->n; i++)
-        bk__free(e->names[i]);
-    bk__free(e->names);
-    bk__free(e->name);
-    return oom(err);
+    st = BK_OK;
+done:
+    if (st != BK_OK) {
+        for (size_t i = 0; i < e->n; i++)
+            bk__free(e->names[i]);
+        bk__free(e->names);
+        bk__free(e->name);
+        oom(err);
+    }
+    return st;
 }
 
+/* Start a union definition; it becomes current (the current model, if
+ * any, is closed). */
 bk_status bk_builder_union(bk_builder *b, const char *name, bk_error **err)
 {
     bk_status st;
@@ -533,6 +553,8 @@ bk_status bk_builder_union(bk_builder *b, const char *name, bk_error **err)
     return BK_OK;
 }
 
+/* Append a variant (type NULL: unit) to the current union; the expression
+ * is checked for syntax now, resolved at build time. */
 bk_status bk_builder_variant(bk_builder *b, const char *name, const char *type, bk_error **err)
 {
     bk_status st;
@@ -764,6 +786,7 @@ static bk_status text_attr(bk_builder *b, const char *key, const char *json_valu
     return st;
 }
 
+/* The public attribute setters take the value as JSON text (see model.h). */
 bk_status bk_builder_model_attr(bk_builder *b, const char *key, const char *json_value,
     bk_error **err)
 {
@@ -975,6 +998,7 @@ static bk_status make_union(bctx *c, size_t i, const bk__union **out)
     return enqueue(c, true, i);
 }
 
+/* Resolve the variants of builder union i (created by make_union). */
 static bk_status fill_union(bctx *c, size_t i)
 {
     bk_status st;
@@ -998,6 +1022,7 @@ static bk_status fill_union(bctx *c, size_t i)
     return BK_OK;
 }
 
+/* Create builder enum i in the schema (once). */
 static bk_status make_enum(bctx *c, size_t i, const bk__enum **out)
 {
     const benum *be = &c->b->enums[i];
@@ -1041,6 +1066,9 @@ static bk_status layout_union(bctx *c, bk__union *u, int depth);
 static bk_status type_size(bctx *c, const bk__type *t, const ectx *w, int depth,
     size_t *size, size_t *align);
 
+/* Lay out a run-time model like a C struct: fields in declaration order at
+ * their natural alignment, then one bk_presence byte per optional field,
+ * the size rounded up to the alignment (1 for a model without fields). */
 static bk_status layout_model(bctx *c, bk_model *m, int depth)
 {
     bk_status st;

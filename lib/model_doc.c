@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include "internal.h"
 
+/* Free with jansson's allocator, which the host may have replaced. */
 void bk__json_free(void *p)
 {
     json_malloc_t m;
@@ -85,6 +86,7 @@ static bk_status get_array(const json_t *o, const char *key, bool required, cons
     return BK_OK;
 }
 
+/* Feed enums[i], {"name", "values"}, to the builder. */
 static bk_status load_enum(bk_builder *b, const json_t *o, size_t i, bk_error **err)
 {
     bk_status st;
@@ -121,6 +123,8 @@ done:
     return st;
 }
 
+/* Feed unions[i] to the builder: name, variants, any other key as a union
+ * attribute (unknown keys fail there). */
 static bk_status load_union(bk_builder *b, const json_t *o, size_t i, bk_error **err)
 {
     bk_status st;
@@ -161,6 +165,8 @@ static bk_status load_union(bk_builder *b, const json_t *o, size_t i, bk_error *
     return BK_OK;
 }
 
+/* Feed models[i] to the builder: name, fields (name and type, any other
+ * key as a field attribute), any other key as a model attribute. */
 static bk_status load_model(bk_builder *b, const json_t *o, size_t i, bk_error **err)
 {
     bk_status st;
@@ -402,23 +408,24 @@ static bool put_flag(json_t *o, const char *key, bool on)
     return !on || put(o, key, json_true());
 }
 
-/* The document object of one field; NULL when out of memory, *unsup set
- * when its default cannot be represented by jansson (integers beyond
- * int64). */
+/* The document object of one field, in the fixed key order, attributes
+ * only when set; NULL when out of memory, *unsup set when its default
+ * cannot be represented by jansson (integers beyond int64). */
 static json_t *field_doc(const bk__field *f, bool *unsup)
 {
+    bool ok = false;
     json_t *o = json_object();
     if (!o || !put(o, "name", json_string(f->name)) || !put(o, "type", json_string(f->type->expr)))
-        goto fail;
+        goto done;
     if (f->rename && !put(o, "rename", json_string(f->rename)))
-        goto fail;
+        goto done;
     if (f->naliases) {
         json_t *a = json_array();
         if (!put(o, "aliases", a))
-            goto fail;
+            goto done;
         for (size_t i = 0; i < f->naliases; i++)
             if (!push(a, json_string(f->aliases[i])))
-                goto fail;
+                goto done;
     }
     if (f->default_json) {
         json_error_t jerr;
@@ -426,89 +433,100 @@ static json_t *field_doc(const bk__field *f, bool *unsup)
         if (!d && json_error_code(&jerr) != json_error_out_of_memory)
             *unsup = true;
         if (!put(o, "default", d))
-            goto fail;
+            goto done;
     }
     if (!put_flag(o, "default_zero", f->default_zero) || !put_flag(o, "optional", f->optional)
             || !put_flag(o, "skip", f->skip))
-        goto fail;
-    if (f->skip_if != BK_SKIP_NEVER && !put(o, "skip_if", json_string(bk__skip_if_name(f->skip_if))))
-        goto fail;
-    if (!put_flag(o, "flatten", f->flatten) || !put_flag(o, "primary_key", f->primary_key)
-            || !put_flag(o, "auto_id", f->auto_id) || !put_flag(o, "unique", f->unique)
-            || !put_flag(o, "index", f->index))
-        goto fail;
+        goto done;
+    if (f->skip_if != BK_SKIP_NEVER
+            && !put(o, "skip_if", json_string(bk__skip_if_name(f->skip_if))))
+        goto done;
+    ok = put_flag(o, "flatten", f->flatten) && put_flag(o, "primary_key", f->primary_key)
+        && put_flag(o, "auto_id", f->auto_id) && put_flag(o, "unique", f->unique)
+        && put_flag(o, "index", f->index);
+done:
+    if (!ok) {
+        json_decref(o);
+        o = NULL;
+    }
     return o;
-fail:
-    json_decref(o);
-    return NULL;
 }
 
+/* The document objects of a model, a union and an enum, keys in the fixed
+ * order, defaults left out; NULL when out of memory. */
 static json_t *model_doc(const bk_model *m, bool *unsup)
 {
+    bool ok = false;
     json_t *o = json_object(), *fields = json_array();
     if (!o || !put(o, "name", json_string(m->name)))
-        goto fail;
+        goto done;
     if (m->rename_all != BK_CASE_NONE
             && !put(o, "rename_all", json_string(bk__case_name(m->rename_all))))
-        goto fail;
-    if (!put_flag(o, "deny_unknown", m->deny_unknown))
-        goto fail;
-    if (!put(o, "fields", json_incref(fields)))
-        goto fail;
+        goto done;
+    if (!put_flag(o, "deny_unknown", m->deny_unknown) || !put(o, "fields", json_incref(fields)))
+        goto done;
     for (size_t i = 0; i < m->nfields; i++)
         if (!push(fields, field_doc(&m->fields[i], unsup)))
-            goto fail;
+            goto done;
+    ok = true;
+done:
     json_decref(fields);
+    if (!ok) {
+        json_decref(o);
+        o = NULL;
+    }
     return o;
-fail:
-    json_decref(fields);
-    json_decref(o);
-    return NULL;
 }
 
 static json_t *union_doc(const bk__union *u)
 {
+    bool ok = false;
     json_t *o = json_object(), *vs = json_array();
     if (!o || !put(o, "name", json_string(u->name)))
-        goto fail;
+        goto done;
     if (u->tagging != BK_TAG_EXTERNAL
             && !put(o, "tagging", json_string(bk__tagging_name(u->tagging))))
-        goto fail;
+        goto done;
     if (strcmp(u->tag, "type") != 0 && !put(o, "tag", json_string(u->tag)))
-        goto fail;
+        goto done;
     if (strcmp(u->content, "content") != 0 && !put(o, "content", json_string(u->content)))
-        goto fail;
+        goto done;
     if (!put(o, "variants", json_incref(vs)))
-        goto fail;
+        goto done;
     for (size_t i = 0; i < u->n; i++) {
         json_t *v = json_object();
         if (!push(vs, v) || !put(v, "name", json_string(u->variants[i].name)))
-            goto fail;
+            goto done;
         if (u->variants[i].type && !put(v, "type", json_string(u->variants[i].type->expr)))
-            goto fail;
+            goto done;
     }
+    ok = true;
+done:
     json_decref(vs);
+    if (!ok) {
+        json_decref(o);
+        o = NULL;
+    }
     return o;
-fail:
-    json_decref(vs);
-    json_decref(o);
-    return NULL;
 }
 
 static json_t *enum_doc(const bk__enum *e)
 {
+    bool ok = false;
     json_t *o = json_object(), *vs = json_array();
     if (!o || !put(o, "name", json_string(e->name)) || !put(o, "values", json_incref(vs)))
-        goto fail;
+        goto done;
     for (size_t i = 0; i < e->n; i++)
         if (!push(vs, json_string(e->names[i])))
-            goto fail;
+            goto done;
+    ok = true;
+done:
     json_decref(vs);
+    if (!ok) {
+        json_decref(o);
+        o = NULL;
+    }
     return o;
-fail:
-    json_decref(vs);
-    json_decref(o);
-    return NULL;
 }
 
 /*

@@ -1604,6 +1604,23 @@ static void model_functions_are_null_and_misuse_safe(void **state)
     assert_null(m);
 }
 
+/* jansson holds integers up to int64: a larger default cannot be written. */
+typedef struct { uint64_t big; } Big;
+static const bk_field BIG_FIELDS[] = {
+    BK_FIELD(Big, big, BK_U64, .default_json = "18446744073709551615"),
+};
+static const bk_model_def BIG_DEF = BK_MODEL_DEF(Big, BIG_FIELDS);
+
+static void defaults_beyond_jansson_are_unsupported_in_documents(void **state)
+{
+    (void)state;
+    bk_model *m = build(&BIG_DEF);
+    char *doc = (char *)&doc;
+    FAILS(BK_EUNSUPPORTED, "Big", "default", bk_model_to_doc(&doc, NULL, m, false, E));
+    assert_null(doc);
+    bk_model_unref(m);
+}
+
 /* ---- allocation failures ---------------------------------------------------------- */
 
 static long g_fail_at = -1;
@@ -1738,6 +1755,7 @@ int main(void)
         cmocka_unit_test(duplicate_definition_names_are_rejected),
         cmocka_unit_test(long_chains_are_handled),
         cmocka_unit_test(model_functions_are_null_and_misuse_safe),
+        cmocka_unit_test(defaults_beyond_jansson_are_unsupported_in_documents),
         cmocka_unit_test(allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
