@@ -255,6 +255,9 @@ bool bk__skip_if_from_name(const char *s, bk_skip_if *out);
 void bk__field_dispose(bk__field *f);
 /* True for [A-Za-z_][A-Za-z0-9_.]* (names usable in type expressions). */
 bool bk__model_is_ident(const char *s);
+/* True for the keywords of type expressions (i32 ... json, list, map, ptr),
+ * which cannot name a model, union or enum. */
+bool bk__model_name_reserved(const char *s, size_t len);
 /* Set a BK_EMODEL error "<kind> <name>, <mkind> <member>: <message>" (the
  * kind/name and mkind/member pairs may be NULL). Returns BK_EMODEL, or
  * BK_ENOMEM when even that fails. */

@@ -142,6 +142,13 @@ bool bk__model_is_ident(const char *s)
     return true;
 }
 
+bool bk__model_name_reserved(const char *s, size_t len)
+{
+    return bk__kind_from_keyword(s, len) != BK_KIND_NONE
+        || (len == 4 && memcmp(s, "list", 4) == 0) || (len == 3 && memcmp(s, "map", 3) == 0)
+        || (len == 3 && memcmp(s, "ptr", 3) == 0);
+}
+
 /*
  * Set *err to a BK_EMODEL error whose message starts with where it is:
  * "model User, field age: ...". kind/name and mkind/member may be NULL.
@@ -781,6 +788,8 @@ static bk_status c_model(cbuild *cb, const bk_model_def *def, const where *w, bk
         return BK_ENOMEM;
     if (!bk__model_is_ident(m->name))
         return werr(cb, &self, "the model name is not an identifier");
+    if (bk__model_name_reserved(m->name, strlen(m->name)))
+        return werr(cb, &self, "the model name is reserved for a type expression");
     m->size = def->size;
     m->align = def->align ? def->align : 1;
     m->rename_all = def->rename_all;
@@ -840,6 +849,8 @@ static bk_status c_union(cbuild *cb, const bk_union_def *def, const where *w,
         return BK_ENOMEM;
     if (!bk__model_is_ident(u->name))
         return werr(cb, &self, "the union name is not an identifier");
+    if (bk__model_name_reserved(u->name, strlen(u->name)))
+        return werr(cb, &self, "the union name is reserved for a type expression");
     u->size = def->size;
     u->align = def->align ? def->align : alignof(int);
     u->tag_offset = def->tag_offset;

@@ -175,10 +175,7 @@ void bk_builder_free(bk_builder *b)
 
 static bool reserved(const char *s, size_t len)
 {
-    if (bk__kind_from_keyword(s, len) != BK_KIND_NONE)
-        return true;
-    return (len == 4 && memcmp(s, "list", 4) == 0) || (len == 3 && memcmp(s, "map", 3) == 0)
-        || (len == 3 && memcmp(s, "ptr", 3) == 0);
+    return bk__model_name_reserved(s, len);
 }
 
 static bool name_eq(const char *a, const char *s, size_t len)
@@ -1081,7 +1078,7 @@ static bk_status layout_model(bctx *c, bk_model *m, int depth)
     m->build_state = LAYOUT_BUSY;
     for (size_t i = 0; i < m->nfields; i++) {
         bk__field *f = &m->fields[i];
-        size_t sz, al;
+        size_t sz = 0, al = 1;
         ectx w = { "model", m->name, "field", f->name };
         if ((st = type_size(c, f->type, &w, depth, &sz, &al)) != BK_OK)
             return st;
@@ -1112,7 +1109,7 @@ static bk_status layout_union(bctx *c, bk__union *u, int depth)
             "models are embedded more than %d levels deep", MAX_EMBED_DEPTH);
     u->build_state = LAYOUT_BUSY;
     for (size_t i = 0; i < u->n; i++) {
-        size_t sz, al;
+        size_t sz = 0, al = 1;
         ectx w = { "union", u->name, "variant", u->variants[i].name };
         if (!u->variants[i].type)
             continue;

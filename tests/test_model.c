@@ -759,6 +759,12 @@ static const bk_model_def MUTB_DEF = BK_MODEL_DEF(MutB, MUTB_FIELDS);
 static const bk_model_def NEW_VERSION_DEF = { .version = BK_MODEL_DEF_VERSION + 1,
     .name = "Future", .size = 8, .align = 8, .fields = NULL, .nfields = 0 };
 static const bk_model_def NO_NAME_DEF = { .version = 1, .name = NULL, .size = 8, .align = 8 };
+typedef struct { int32_t y; } date;
+static const bk_field DATE_FIELDS[] = { BK_FIELD(date, y, BK_I32) };
+static const bk_model_def DATE_DEF = BK_MODEL_DEF(date, DATE_FIELDS);
+struct Tagged_s { int32_t x; };
+static const bk_field TAGGED_FIELDS[] = { BK_FIELD(struct Tagged_s, x, BK_I32) };
+static const bk_model_def TAGGED_DEF = BK_MODEL_DEF(struct Tagged_s, TAGGED_FIELDS);
 static const bk_type_def LOOP_T = { .kind = BK_LIST, .elem = &LOOP_T };
 
 typedef struct { bk_list l; } Loop;
@@ -809,6 +815,10 @@ static void invalid_models_and_unions_are_emodel(void **state)
     expect_emodel(&MUTA_DEF, "embeds itself", NULL);
     expect_emodel(&NEW_VERSION_DEF, "Future", "version");
     expect_emodel(&NO_NAME_DEF, "no name", NULL);
+    expect_emodel(&DATE_DEF, "model date", "reserved");
+    bk_model *tagged = build(&TAGGED_DEF); /* "struct Tagged_s" is named Tagged_s */
+    assert_string_equal(bk_model_name(tagged), "Tagged_s");
+    bk_model_unref(tagged);
     expect_emodel(&LOOP_DEF, "field l", "nested more than");
     expect_emodel(&H_ZERO, "union Empty", "no variants");
     expect_emodel(&H_DUP, "union Shape", "variant circle");
