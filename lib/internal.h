@@ -157,6 +157,9 @@ typedef struct bk__field {
      * skip_if = default. NULL when not computed. */
     char *default_enc;
     size_t default_enc_len;
+    /* The JSON name as the encoder writes it: "name": (quoted, escaped). */
+    char *key_json;
+    size_t key_json_len;
     int build_state;             /* scratch for the build that creates it (model.c) */
 } bk__field;
 
@@ -294,6 +297,17 @@ void bk__model_clear(const bk_model *m, void *obj);
  * record setters). The path prefix names the value in errors. */
 bk_status bk__json_decode_type(void *dst, const bk__type *t, const char *buf, size_t len,
     const bk_decode_options *opts, const char *path, bk_error **err);
+/* The JSON string literal of s[0..n) followed by ':' (a new string for
+ * bk__free), or NULL on OOM or invalid UTF-8. */
+char *bk__json_key(const char *s, size_t n, size_t *len_out);
+/* Decode one object of model at the start of buf, leaving what follows
+ * (record streams). *consumed: bytes read through the end of the value;
+ * *complete: the value was read to its end (problems or not); *hit_end:
+ * the input ended inside the value (more data may complete it). opts must
+ * be valid (not NULL). */
+bk_status bk__json_decode_prefix(void *out, const bk_model *model, const char *buf, size_t len,
+    const bk_decode_options *opts, size_t *consumed, bool *complete, bool *hit_end,
+    bk_error **err);
 /* Append the compact encoding of the value of type t at src to buf. */
 bk_status bk__json_encode_type(bk_buf *buf, const bk__type *t, const void *src,
     bk_error **err);

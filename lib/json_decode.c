@@ -41,6 +41,7 @@ typedef struct dec {
     size_t npath, cpath;
     bk_buf scratch;            /* unescaped strings */
     bool oom;
+    bool hit_end;              /* a syntax error was the end of the input */
     frame path0[STACK_FRAMES]; /* last: dec_init zeroes what precedes it */
 } dec;
 
@@ -215,6 +216,8 @@ static void problem(dec *d, bk_status st, const char *at, const char *extra, siz
 static int syntax(dec *d, const char *at, const char *what)
 {
     if (at >= d->end)
+        d->hit_end = true;
+    if (at >= d->end)
         problem(d, BK_ESYNTAX, d->end, NULL, 0, "syntax", "unexpected end of input, %s", what);
     else
         problem(d, BK_ESYNTAX, at, NULL, 0, "syntax", "%s", what);
@@ -384,6 +387,17 @@ static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
         if (c < 0x20)
             return syntax(d, (const char *)p, "control character in string (must be escaped)");
         size_t n = utf8_seq(p, e);
+        if (n == 0 && e - p < 4 && c >= 0xC2 && c <= 0xF4) {
+            /* a sequence cut by the end of the input, if the rest is
+             * continuation bytes: the string is unterminated */
+            bool cut = true;
+            for (const unsigned char *q = p + 1; q < e; q++)
+                if ((*q & 0xC0) != 0x80)
+                    cut = false;
+            size_t need = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            if (cut && (size_t)(e - p) < need)
+                return syntax(d, (const char *)e, "unterminated string");
+        }
         if (n == 0) {
             problem(d, BK_EDECODE, (const char *)p, NULL, 0, "invalid_utf8",
                 "invalid UTF-8 in a string");
@@ -503,7 +517,10 @@ static int scan_number(dec *d, const char **s, size_t *n, bool *is_int)
 
 static int literal(dec *d, const char *word, size_t n)
 {
-    if ((size_t)(d->end - d->p) < n || memcmp(d->p, word, n) != 0)
+    size_t avail = (size_t)(d->end - d->p);
+    if (avail < n && memcmp(d->p, word, avail) == 0)
+        return syntax(d, d->end, "truncated literal");
+    if (avail < n || memcmp(d->p, word, n) != 0)
         return syntax(d, d->p, "invalid literal");
     const char *q = d->p + n;
     if (q < d->end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
@@ -1550,8 +1567,14 @@ static bk_status check_opts(const bk_decode_options **o, bk_error **err)
  * Shared driver: decode a value of type t (or, when t is NULL, an object of
  * model m) from buf into dst, which is zeroed first and cleared on failure.
  */
+typedef struct prefix_result {
+    size_t consumed;   /* bytes up to the end of the value */
+    bool complete;     /* the value was read to its end */
+    bool hit_end;      /* decoding stopped at the end of the input */
+} prefix_result;
+
 static bk_status run(void *dst, const bk_model *m, const bk__type *t, const char *buf,
-    size_t len, const bk_decode_options *o, const char *prefix, bk_error **err)
+    size_t len, const bk_decode_options *o, prefix_result *pr, bk_error **err)
 {
     dec d;
     dec_init(&d, buf, len, o);
@@ -1560,12 +1583,22 @@ static bk_status run(void *dst, const bk_model *m, const bk__type *t, const char
     else
         memset(dst, 0, t->size);
     int r = D_OK;
-    if (len > o->max_size) {
+    if (pr) {
+        /* One value at the start of buf; what follows is the caller's. */
+        ws(&d);
+        r = dec_object(&d, m, dst, NULL, 0);
+        pr->complete = r != D_FATAL;
+        pr->hit_end = d.hit_end;
+        pr->consumed = (size_t)(d.p - buf);
+        if (pr->complete && pr->consumed > o->max_size)
+            problem(&d, BK_ELIMIT, NULL, NULL, 0, "too_large",
+                "record of %zu bytes is larger than the limit of %zu", pr->consumed,
+                o->max_size);
+    } else if (len > o->max_size) {
         problem(&d, BK_ELIMIT, NULL, NULL, 0, "too_large",
             "document of %zu bytes is larger than the limit of %zu", len, o->max_size);
         r = D_FATAL;
     } else {
-        BK__UNUSED(prefix);
         ws(&d);
         if (m)
             r = dec_object(&d, m, dst, NULL, 0);
@@ -1604,7 +1637,8 @@ bk_status bk__json_decode_type(void *dst, const bk__type *t, const char *buf, si
 {
     if (check_opts(&opts, err) != BK_OK)
         return BK_EINVAL;
-    return run(dst, NULL, t, buf, len, opts, path, err);
+    BK__UNUSED(path);
+    return run(dst, NULL, t, buf, len, opts, NULL, err);
 }
 
 bk_status bk_json_decode(void *out, const bk_model *model, const char *buf, size_t len,
@@ -1617,5 +1651,17 @@ bk_status bk_json_decode(void *out, const bk_model *model, const char *buf, size
             "bk_json_decode: not a model handle");
     if (check_opts(&opts, err) != BK_OK)
         return BK_EINVAL;
-    return run(out, model, NULL, buf ? buf : "", len, opts, "$", err);
+    return run(out, model, NULL, buf ? buf : "", len, opts, NULL, err);
+}
+
+bk_status bk__json_decode_prefix(void *out, const bk_model *model, const char *buf, size_t len,
+    const bk_decode_options *opts, size_t *consumed, bool *complete, bool *hit_end,
+    bk_error **err)
+{
+    prefix_result pr = { 0, false, false };
+    bk_status st = run(out, model, NULL, buf, len, opts, &pr, err);
+    *consumed = pr.consumed;
+    *complete = pr.complete;
+    *hit_end = pr.hit_end;
+    return st;
 }

@@ -200,6 +200,24 @@ static bool put_str(enc *e, const char *s, size_t n)
     return true;
 }
 
+char *bk__json_key(const char *s, size_t n, size_t *len_out)
+{
+    bk_buf b = BK_BUF_INIT;
+    enc e;
+    memset(&e, 0, sizeof(e));
+    e.b = &b;
+    bk__errors_init(&e.errs, 1);
+    bool ok = put_str(&e, s, n) && putc1(&e, ':');
+    bk__errors_dispose(&e.errs);
+    if (!ok) {
+        bk_buf_dispose(&b);
+        return NULL;
+    }
+    b.ptr[b.len] = '\0';
+    *len_out = b.len;
+    return b.ptr;
+}
+
 static bool put_u64(enc *e, uint64_t v, bool neg)
 {
     char tmp[24];
@@ -223,6 +241,28 @@ static bool put_i64(enc *e, int64_t v)
 static bool enc_value(enc *e, const bk__type *t, const void *src);
 static bool enc_object(enc *e, const bk_model *m, const char *base, const char *tag,
     const char *tag_value);
+
+/* Write a field's pre-encoded key ("name":), preceded by ',' unless first. */
+static inline bool put_field_key(enc *e, const bk__field *f, bool *first)
+{
+    if (BK__UNLIKELY(e->indent)) {
+        if (!*first && !putc1(e, ','))
+            return false;
+        *first = false;
+        if (!newline(e) || !put(e, f->key_json, f->key_json_len))
+            return false;
+        return putc1(e, ' ');
+    }
+    if (!reserve(e, f->key_json_len + 1))
+        return false;
+    char *o = e->b->ptr + e->b->len;
+    if (!*first)
+        *o++ = ',';
+    *first = false;
+    memcpy(o, f->key_json, f->key_json_len);
+    e->b->len = (size_t)(o + f->key_json_len - e->b->ptr);
+    return true;
+}
 
 static bool put_key(enc *e, const char *name, size_t n, bool *first)
 {
@@ -288,7 +328,7 @@ static bool enc_object(enc *e, const bk_model *m, const char *base, const char *
         }
         size_t mark = e->b->len;
         bool was_first = first;
-        if (!put_key(e, jf->name, jf->name_len, &first))
+        if (!put_field_key(e, f, &first))
             return false;
         if (pres == BK_NULL) {
             if (!put(e, "null", 4))

@@ -11,6 +11,7 @@
  * one record plus one read chunk in memory.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -294,25 +295,67 @@ static bk_status next_frame(bk_json_stream *s, size_t *start, size_t *n, bool *h
             }
             break;
         }
-        size_t vn;
-        int fr = frame_value(s->data + s->pos, s->len - s->pos, s->eof, &vn);
-        if (fr == FR_BAD)
-            return frame_error(s, "malformed record in the array", err);
-        if (fr == FR_MORE) {
-            if (s->eof)
-                return frame_error(s, "unterminated array", err);
-            if (s->len - s->pos > s->opts.max_size)
-                return frame_error(s, "record larger than the document size limit", err);
-            if ((st = fill(s, err)) != BK_OK)
-                return st;
-            continue;
-        }
-        s->state = AS_AFTER_VALUE;
+        /* a value starts here: bk_json_stream_next decodes it in place */
         *start = s->pos;
-        *n = vn;
-        s->pos += vn;
+        *n = SIZE_MAX;
         *have = true;
         return BK_OK;
+    }
+}
+
+/*
+ * Decode the array element at s->pos in place, reading more input when the
+ * element runs past what is buffered. When the decoder could not read the
+ * element to its end (a syntax error inside it), the framing scanner finds
+ * the end so the stream can go on with the next element.
+ */
+static bk_status decode_element(bk_json_stream *s, void *out, bk_error **err)
+{
+    bk_status st;
+    for (;;) {
+        size_t consumed;
+        bool complete, hit_end;
+        bk_error *e = NULL;
+        st = bk__json_decode_prefix(out, s->model, s->data + s->pos, s->len - s->pos, &s->opts,
+            &consumed, &complete, &hit_end, &e);
+        if (hit_end && !s->eof) {
+            bk_error_free(e);
+            if (s->len - s->pos > s->opts.max_size)
+                return frame_error(s, "record larger than the document size limit", err);
+            bk_status fst = fill(s, err);
+            if (fst != BK_OK)
+                return fst;
+            continue;
+        }
+        if (!complete) {
+            size_t vn = 0;
+            int fr;
+            while ((fr = frame_value(s->data + s->pos, s->len - s->pos, s->eof, &vn)) == FR_MORE &&
+                   !s->eof) {
+                bk_status fst = fill(s, err);
+                if (fst != BK_OK) {
+                    bk_error_free(e);
+                    return fst;
+                }
+            }
+            if (fr != FR_OK) {
+                bk_error_free(e);
+                return frame_error(s, fr == FR_MORE ? "unterminated array"
+                                                    : "malformed record in the array", err);
+            }
+            consumed = vn;
+        }
+        s->pos += consumed;
+        s->state = AS_AFTER_VALUE;
+        s->index++;
+        if (st != BK_OK) {
+            bk__error_set_record_index(e, s->index);
+            if (err)
+                *err = e;
+            else
+                bk_error_free(e);
+        }
+        return st;
     }
 }
 
@@ -337,6 +380,8 @@ bk_status bk_json_stream_next(bk_json_stream *s, void *out, bk_error **err)
         memset(out, 0, s->model->size);
         return BK_ITEROVER;
     }
+    if (n == SIZE_MAX)
+        return decode_element(s, out, err);
     s->index++;
     st = bk_json_decode(out, s->model, s->data + start, n, &s->opts, err);
     if (st != BK_OK && err && *err)

@@ -315,6 +315,7 @@ void bk__field_dispose(bk__field *f)
     bk__free(f->aliases);
     bk__free(f->default_json);
     bk__free(f->default_enc);
+    bk__free(f->key_json);
     memset(f, 0, sizeof(*f));
 }
 
@@ -1144,6 +1145,9 @@ static bk_status finish_field(bk_model *m, bk__field *f, bk_error **err)
     f->json_name_len = strlen(f->json_name);
     if (f->json_name_len > INT32_MAX)
         return bk__model_error(err, "model", m->name, "field", f->name, "name too long");
+    bk__free(f->key_json);
+    if (!(f->key_json = bk__json_key(f->json_name, f->json_name_len, &f->key_json_len)))
+        return BK_ENOMEM;
     for (size_t j = 0; j < (size_t)(f - m->fields); j++)
         if (strcmp(m->fields[j].name, f->name) == 0)
             return bk__model_error(err, "model", m->name, "field", f->name,

@@ -159,7 +159,7 @@ static bk_status get_i64(int64_t *out, const bk_record *rec, const bk__field *f,
 
 bk_status bk_record_get_i64(int64_t *out, const bk_record *rec, const char *field, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -170,7 +170,7 @@ bk_status bk_record_get_i64(int64_t *out, const bk_record *rec, const char *fiel
 
 bk_status bk_record_get_i64_at(int64_t *out, const bk_record *rec, size_t index, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, NULL, index, false, err);
     if (st != BK_OK)
         return st;
@@ -181,7 +181,7 @@ bk_status bk_record_get_i64_at(int64_t *out, const bk_record *rec, size_t index,
 
 bk_status bk_record_get_u64(uint64_t *out, const bk_record *rec, const char *field, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -193,7 +193,7 @@ bk_status bk_record_get_u64(uint64_t *out, const bk_record *rec, const char *fie
         *out = *(const uint64_t *)(rec->data + f->offset);
         return BK_OK;
     }
-    int64_t v;
+    int64_t v = 0;
     if ((st = get_i64(&v, rec, f, err)) != BK_OK)
         return st;
     if (v < 0)
@@ -219,7 +219,7 @@ static bk_status get_f64(double *out, const bk_record *rec, const bk__field *f, 
 
 bk_status bk_record_get_f64(double *out, const bk_record *rec, const char *field, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -230,7 +230,7 @@ bk_status bk_record_get_f64(double *out, const bk_record *rec, const char *field
 
 bk_status bk_record_get_f64_at(double *out, const bk_record *rec, size_t index, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, NULL, index, false, err);
     if (st != BK_OK)
         return st;
@@ -241,7 +241,7 @@ bk_status bk_record_get_f64_at(double *out, const bk_record *rec, size_t index, 
 
 bk_status bk_record_get_bool(bool *out, const bk_record *rec, const char *field, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -281,7 +281,7 @@ static bk_status get_str(const char **out, const bk_record *rec, const bk__field
 
 bk_status bk_record_get_str(const char **out, const bk_record *rec, const char *field, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -292,7 +292,7 @@ bk_status bk_record_get_str(const char **out, const bk_record *rec, const char *
 
 bk_status bk_record_get_str_at(const char **out, const bk_record *rec, size_t index, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, NULL, index, false, err);
     if (st != BK_OK)
         return st;
@@ -304,7 +304,7 @@ bk_status bk_record_get_str_at(const char **out, const bk_record *rec, size_t in
 bk_status bk_record_get_bytes(const unsigned char **out, size_t *len_out, const bk_record *rec,
     const char *field, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -347,7 +347,7 @@ static bk_status get_json(json_t **out, const bk_record *rec, const bk__field *f
 
 bk_status bk_record_get_json(json_t **out, const bk_record *rec, const char *field, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -358,7 +358,7 @@ bk_status bk_record_get_json(json_t **out, const bk_record *rec, const char *fie
 
 bk_status bk_record_get_json_at(json_t **out, const bk_record *rec, size_t index, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, NULL, index, false, err);
     if (st != BK_OK)
         return st;
@@ -370,7 +370,7 @@ bk_status bk_record_get_json_at(json_t **out, const bk_record *rec, size_t index
 bk_status bk_record_get_presence(bk_presence *out, const bk_record *rec, const char *field,
     bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -403,21 +403,21 @@ static bk_status set_i64(bk_record *rec, const bk__field *f, int64_t v, bk_error
 
 bk_status bk_record_set_i64(bk_record *rec, const char *field, int64_t value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     return st != BK_OK ? st : set_i64(rec, f, value, err);
 }
 
 bk_status bk_record_set_i64_at(bk_record *rec, size_t index, int64_t value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, NULL, index, false, err);
     return st != BK_OK ? st : set_i64(rec, f, value, err);
 }
 
 bk_status bk_record_set_u64(bk_record *rec, const char *field, uint64_t value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -448,21 +448,21 @@ static bk_status set_f64(bk_record *rec, const bk__field *f, double v, bk_error 
 
 bk_status bk_record_set_f64(bk_record *rec, const char *field, double value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     return st != BK_OK ? st : set_f64(rec, f, value, err);
 }
 
 bk_status bk_record_set_f64_at(bk_record *rec, size_t index, double value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, NULL, index, false, err);
     return st != BK_OK ? st : set_f64(rec, f, value, err);
 }
 
 bk_status bk_record_set_bool(bk_record *rec, const char *field, bool value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -521,14 +521,14 @@ static bk_status set_str(bk_record *rec, const bk__field *f, const char *v, bk_e
 
 bk_status bk_record_set_str(bk_record *rec, const char *field, const char *value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     return st != BK_OK ? st : set_str(rec, f, value, err);
 }
 
 bk_status bk_record_set_str_at(bk_record *rec, size_t index, const char *value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, NULL, index, false, err);
     return st != BK_OK ? st : set_str(rec, f, value, err);
 }
@@ -536,7 +536,7 @@ bk_status bk_record_set_str_at(bk_record *rec, size_t index, const char *value, 
 bk_status bk_record_set_bytes(bk_record *rec, const char *field, const unsigned char *data,
     size_t len, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;
@@ -590,14 +590,14 @@ done:
 
 bk_status bk_record_set_json(bk_record *rec, const char *field, const json_t *value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     return st != BK_OK ? st : set_json(rec, f, value, err);
 }
 
 bk_status bk_record_set_json_at(bk_record *rec, size_t index, const json_t *value, bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, NULL, index, false, err);
     return st != BK_OK ? st : set_json(rec, f, value, err);
 }
@@ -605,7 +605,7 @@ bk_status bk_record_set_json_at(bk_record *rec, size_t index, const json_t *valu
 bk_status bk_record_set_presence(bk_record *rec, const char *field, bk_presence presence,
     bk_error **err)
 {
-    const bk__field *f;
+    const bk__field *f = NULL;
     bk_status st = find(&f, rec, field, 0, true, err);
     if (st != BK_OK)
         return st;

@@ -754,6 +754,38 @@ static void streams_decode_one_record_at_a_time(void **state)
     bk_json_stream_free(s);
     fclose(f);
 
+    /* multi-byte UTF-8, escapes and literals cut by read-chunk boundaries */
+    bk_model *um = build(&USER_DEF);
+    f = tmpfile();
+    assert_non_null(f);
+    fputc('[', f);
+    for (int i = 0; i < 20000; i++)
+        fprintf(f, "%s{\"id\":%d,\"name\":\"%.*s\\u00e9\xe6\x97\xa5\xf0\x9f\x98\x80\",\"email\":\"e\","
+            "\"age\":%d,\"active\":%s,\"nickname\":null,\"address\":{\"street\":\"s\",\"city\":\"c\","
+            "\"zip\":\"z\"},\"created_at\":\"2024-01-01T00:00:00Z\"}", i ? ",\n" : "", i,
+            i % 13, "abcdefghijklm", i % 100, i % 2 ? "true" : "false");
+    fputc(']', f);
+    rewind(f);
+    assert_int_equal(bk_json_stream_new_file(&s, um, f, BK_STREAM_ARRAY, NULL, &err), BK_OK);
+    count = 0;
+    User u;
+    bk_status ust;
+    while ((ust = bk_json_stream_next(s, &u, &err)) == BK_OK) {
+        assert_int_equal(u.id, count);
+        assert_int_equal(u.active, count % 2);
+        assert_int_equal(u.nickname_p, BK_NULL);
+        assert_int_equal(strlen(u.name), (size_t)(count % 13) + 2 + 3 + 4);
+        bk_clear(um, &u);
+        count++;
+    }
+    if (ust != BK_ITEROVER)
+        fprintf(stderr, "record %d: %s\n", count, bk_error_message(err));
+    assert_int_equal(ust, BK_ITEROVER);
+    assert_int_equal(count, 20000);
+    bk_json_stream_free(s);
+    fclose(f);
+    bk_model_unref(um);
+
     /* a broken frame ends the stream */
     const char *broken = "[{\"street\":\"a\",\"city\":\"b\",\"zip\":\"c\"} {\"street\":\"a\"}]";
     assert_int_equal(bk_json_stream_new_buffer(&s, m, broken, strlen(broken), BK_STREAM_ARRAY, NULL, &err), BK_OK);
