@@ -4,7 +4,10 @@
  *
  * Usage: bench_json [N records, default 100000] [R runs, default 5]
  *
- * Measured, each R times (the table gives the best run and the median):
+ * Measured in R rounds, each round running every operation once (so that
+ * a slow period of a shared machine hits all of them alike); the table
+ * gives the best (fastest) run, the median, and the least process CPU time
+ * (a wall time well above it means the run was preempted):
  *  - libbackend decode of the array's elements into a preallocated User
  *    array: through a record stream (bk_json_stream_new_buffer,
  *    BK_STREAM_ARRAY; the headline), and element by element with
@@ -177,32 +180,93 @@ static size_t compare_all(const char *what, const User *a, const User *b, size_t
     return bad;
 }
 
+/* One measured operation: wall (CLOCK_MONOTONIC) and process CPU time of
+ * each run, in seconds. */
+typedef struct meas {
+    double wall[64];
+    double cpu[64];
+} meas;
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef struct stamp { double wall, cpu; } stamp;
+
+static stamp stamp_now(void)
+{
+    stamp t = { ug_now(), cpu_now() };
+    return t;
+}
+
+static void record(meas *m, int r, stamp from, stamp to)
+{
+    m->wall[r] = to.wall - from.wall;
+    m->cpu[r] = to.cpu - from.cpu;
+}
+
+static void record_sum(meas *m, int r, const meas *a, const meas *b)
+{
+    m->wall[r] = a->wall[r] + b->wall[r];
+    m->cpu[r] = a->cpu[r] + b->cpu[r];
+}
+
 typedef struct row {
     const char *name;
-    double *t;      /* R times in seconds */
-    double bytes;   /* bytes per run the MB/s figure refers to */
+    const meas *m;
+    double bytes;   /* bytes per run the MB/s figure refers to (0: none) */
 } row;
 
 static void print_row(const row *r, int runs, size_t n)
 {
-    double b = t_best(r->t, runs), med = t_median(r->t, runs);
-    printf("%-52s %9.1f %9.1f %9.0f %12.0f %9.1f\n", r->name, b * 1e3, med * 1e3,
-        r->bytes > 0 ? r->bytes / 1e6 / b : 0.0, (double)n / b, r->bytes > 0 ? r->bytes / 1e6 / med : 0.0);
+    double b = t_best(r->m->wall, runs), med = t_median(r->m->wall, runs);
+    double cpu = t_best(r->m->cpu, runs);
+    if (r->bytes > 0)
+        printf("%-52s %9.1f %9.1f %9.1f %7.0f %11.0f\n", r->name, b * 1e3, med * 1e3, cpu * 1e3,
+            r->bytes / 1e6 / b, (double)n / b);
+    else
+        printf("%-52s %9.1f %9.1f %9.1f %7s %11.0f\n", r->name, b * 1e3, med * 1e3, cpu * 1e3, "-",
+            (double)n / b);
 }
 
-static bool ratio_line(const char *name, const double *peer, const double *ours, int runs,
+/* Print peer/ours for the best and median wall times and the best CPU
+ * times; PASS/MISS on the best wall times when a target is given. */
+static bool ratio_line(const char *name, const meas *peer, const meas *ours, int runs,
     double target)
 {
-    double rb = t_best(peer, runs) / t_best(ours, runs);
-    double rm = t_median(peer, runs) / t_median(ours, runs);
+    double rb = t_best(peer->wall, runs) / t_best(ours->wall, runs);
+    double rm = t_median(peer->wall, runs) / t_median(ours->wall, runs);
+    double rc = t_best(peer->cpu, runs) / t_best(ours->cpu, runs);
+    printf("%-30s %7.2fx %8.2fx %8.2fx", name, rb, rm, rc);
     if (target > 0) {
         bool pass = rb >= target;
-        printf("%-44s %7.2fx  (median %6.2fx)   target >= %2.0fx: %s\n", name, rb, rm, target,
-            pass ? "PASS" : "MISS");
+        printf("   target >= %2.0fx: %s\n", target, pass ? "PASS" : "MISS");
         return pass;
     }
-    printf("%-44s %7.2fx  (median %6.2fx)   (no target)\n", name, rb, rm);
+    printf("\n");
     return true;
+}
+
+static void print_loadavg(const char *when)
+{
+    char buf[128] = "?";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (!fgets(buf, sizeof(buf), f))
+            strcpy(buf, "?");
+        fclose(f);
+    }
+    /* the three averages only */
+    char *q = buf;
+    for (int k = 0; k < 3 && q; k++)
+        q = strchr(q + 1, ' ');
+    if (q)
+        *q = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    printf("load average %s: %s (1, 5, 15 min)\n", when, buf);
 }
 
 int main(int argc, char **argv)
@@ -240,22 +304,14 @@ int main(int argc, char **argv)
     User *B = ug_xcalloc(n, sizeof(User));  /* libbackend, slices */
     User *J = ug_xcalloc(n, sizeof(User));  /* jansson */
     User *T = ug_xcalloc(n, sizeof(User));  /* round trips */
-    double *t_dec_stream = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_dec_slices = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_clear = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_dec_stream_clear = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_dec_slices_clear = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_dec_jansson = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_dom_jansson = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_free_jansson = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_dec_jansson_free = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_enc_bk = ug_xcalloc((size_t)runs, sizeof(double));
-    double *t_enc_jansson = ug_xcalloc((size_t)runs, sizeof(double));
+    static meas m_dec_stream, m_dec_slices, m_clear, m_dec_stream_clear, m_dec_slices_clear,
+        m_dec_jansson, m_free_jansson, m_dec_jansson_free, m_dom_jansson, m_enc_bk, m_enc_jansson;
 
     printf("libbackend JSON benchmark: libbackend %s, jansson %s, compiler %s\n", bk_version(),
         JANSSON_VERSION, COMPILER);
     printf("records: %zu   document: %.2f MB (%zu bytes, 1 MB = 10^6 bytes)   runs: %d each\n",
         n, (double)doc.len / 1e6, doc.len, runs);
+    print_loadavg("before");
 
     /* The reference structs (checks, input of both encoders), decoded
      * first, untimed, so that their layout in the heap does not depend on
@@ -265,46 +321,53 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* ---- decode ---- */
+    /* Rounds: every operation once per round, so that a slow period of
+     * the machine hits all of them alike. */
+    bk_buf out = BK_BUF_INIT;
+    char *jout = NULL;
+    size_t jcap = 0, jlen = 0;
     for (int r = 0; r < runs; r++) {
-        double t0 = ug_now();
+        stamp t0, t1, t2;
+
+        /* libbackend decode through the stream, then bk_clear */
+        t0 = stamp_now();
         size_t got = decode_stream(W, n, model, doc.text, doc.len);
-        double t1 = ug_now();
+        t1 = stamp_now();
         if (got != n) {
             fprintf(stderr, "FAIL: the stream yielded %zu records, expected %zu\n", got, n);
             return 1;
         }
         clear_bk(model, W, n);
-        double t2 = ug_now();
-        t_dec_stream[r] = t1 - t0;
-        t_clear[r] = t2 - t1;
-        t_dec_stream_clear[r] = t2 - t0;
-    }
-    for (int r = 0; r < runs; r++) {
-        double t0 = ug_now();
+        t2 = stamp_now();
+        record(&m_dec_stream, r, t0, t1);
+        record(&m_clear, r, t1, t2);
+        record(&m_dec_stream_clear, r, t0, t2);
+
+        /* libbackend decode of pre-split slices, then bk_clear */
+        t0 = stamp_now();
         decode_slices(W, model, &doc);
-        double t1 = ug_now();
+        t1 = stamp_now();
         clear_bk(model, W, n);
-        double t2 = ug_now();
-        t_dec_slices[r] = t1 - t0;
-        t_dec_slices_clear[r] = t2 - t0;
-    }
-    for (int r = 0; r < runs; r++) {
-        double t0 = ug_now();
-        long got = users_decode_jansson(W, n, doc.text, doc.len);
-        double t1 = ug_now();
-        if (got != (long)n) {
-            fprintf(stderr, "FAIL: jansson path decoded %ld records, expected %zu\n", got, n);
+        t2 = stamp_now();
+        record(&m_dec_slices, r, t0, t1);
+        record(&m_dec_slices_clear, r, t0, t2);
+
+        /* jansson: DOM, walk, decref; then free the structs */
+        t0 = stamp_now();
+        long jgot = users_decode_jansson(W, n, doc.text, doc.len);
+        t1 = stamp_now();
+        if (jgot != (long)n) {
+            fprintf(stderr, "FAIL: jansson path decoded %ld records, expected %zu\n", jgot, n);
             return 1;
         }
         clear_plain(W, n);
-        double t2 = ug_now();
-        t_dec_jansson[r] = t1 - t0;
-        t_free_jansson[r] = t2 - t1;
-        t_dec_jansson_free[r] = t2 - t0;
-    }
-    for (int r = 0; r < runs; r++) {
-        double t0 = ug_now();
+        t2 = stamp_now();
+        record(&m_dec_jansson, r, t0, t1);
+        record(&m_free_jansson, r, t1, t2);
+        record_sum(&m_dec_jansson_free, r, &m_dec_jansson, &m_free_jansson);
+
+        /* jansson's parse alone, for context */
+        t0 = stamp_now();
         json_error_t je;
         json_t *root = json_loadb(doc.text, doc.len, 0, &je);
         if (!root) {
@@ -312,65 +375,69 @@ int main(int argc, char **argv)
             return 1;
         }
         json_decref(root);
-        t_dom_jansson[r] = ug_now() - t0;
+        t1 = stamp_now();
+        record(&m_dom_jansson, r, t0, t1);
+
+        /* encoders, both from A */
+        t0 = stamp_now();
+        encode_bk(&out, model, A, n);
+        t1 = stamp_now();
+        record(&m_enc_bk, r, t0, t1);
+
+        t0 = stamp_now();
+        jlen = users_encode_jansson(&jout, &jcap, A, n);
+        t1 = stamp_now();
+        if (jlen == 0) {
+            fprintf(stderr, "FAIL: jansson encode failed\n");
+            return 1;
+        }
+        record(&m_enc_jansson, r, t0, t1);
     }
+    print_loadavg("after ");
+
     /* untimed decodes kept for the checks */
     decode_slices(B, model, &doc);
     if (users_decode_jansson(J, n, doc.text, doc.len) != (long)n)
         return 1;
 
-    /* ---- encode (both from the same structs, A) ---- */
-    bk_buf out = BK_BUF_INIT;
-    for (int r = 0; r < runs; r++) {
-        double t0 = ug_now();
-        encode_bk(&out, model, A, n);
-        t_enc_bk[r] = ug_now() - t0;
-    }
-    char *jout = NULL;
-    size_t jcap = 0, jlen = 0;
-    for (int r = 0; r < runs; r++) {
-        double t0 = ug_now();
-        jlen = users_encode_jansson(&jout, &jcap, A, n);
-        t_enc_jansson[r] = ug_now() - t0;
-        if (jlen == 0) {
-            fprintf(stderr, "FAIL: jansson encode failed\n");
-            return 1;
-        }
-    }
-
     /* ---- table ---- */
     double in_bytes = (double)doc.len;
     const row rows[] = {
-        { "libbackend decode: stream (bk_json_stream_next)", t_dec_stream, in_bytes },
-        { "libbackend decode: bk_json_decode per slice", t_dec_slices, in_bytes },
-        { "libbackend bk_clear of the decoded structs", t_clear, 0 },
-        { "libbackend decode + bk_clear: stream", t_dec_stream_clear, in_bytes },
-        { "libbackend decode + bk_clear: per slice", t_dec_slices_clear, in_bytes },
-        { "jansson decode: json_loadb + walk + json_decref", t_dec_jansson, in_bytes },
-        { "jansson free of the decoded structs", t_free_jansson, 0 },
-        { "jansson decode + free structs", t_dec_jansson_free, in_bytes },
-        { "(jansson json_loadb + json_decref alone, no walk)", t_dom_jansson, in_bytes },
-        { "libbackend encode: bk_json_encode_buf, reused buf", t_enc_bk, (double)out.len },
-        { "jansson encode: build tree + json_dumpb + decref", t_enc_jansson, (double)jlen },
+        { "libbackend decode: stream (bk_json_stream_next)", &m_dec_stream, in_bytes },
+        { "libbackend decode: bk_json_decode per slice", &m_dec_slices, in_bytes },
+        { "libbackend bk_clear of the decoded structs", &m_clear, 0 },
+        { "libbackend decode + bk_clear: stream", &m_dec_stream_clear, in_bytes },
+        { "libbackend decode + bk_clear: per slice", &m_dec_slices_clear, in_bytes },
+        { "jansson decode: json_loadb + walk + json_decref", &m_dec_jansson, in_bytes },
+        { "jansson free of the decoded structs", &m_free_jansson, 0 },
+        { "jansson decode + free structs", &m_dec_jansson_free, in_bytes },
+        { "(jansson json_loadb + json_decref alone, no walk)", &m_dom_jansson, in_bytes },
+        { "libbackend encode: bk_json_encode_buf, reused buf", &m_enc_bk, (double)out.len },
+        { "jansson encode: build tree + json_dumpb + decref", &m_enc_jansson, (double)jlen },
     };
-    printf("\n%-52s %9s %9s %9s %12s %9s\n", "operation", "best ms", "median ms", "MB/s", "records/s",
-        "med MB/s");
+    printf("\nbest = fastest of the %d runs (wall clock, CLOCK_MONOTONIC), median = their median;\n"
+           "cpu = least process CPU time of the runs (wall well above cpu: the run was preempted).\n"
+           "Decode rows exclude bk_clear / freeing the structs (timed apart, added in the \"+\" rows).\n",
+        runs);
+    printf("%-52s %9s %9s %9s %7s %11s\n", "operation", "best ms", "median ms", "cpu ms", "MB/s",
+        "records/s");
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         if (i == 9)
             printf("%-52s (output: libbackend %.2f MB, jansson %.2f MB)\n", "", (double)out.len / 1e6,
                 (double)jlen / 1e6);
         print_row(&rows[i], runs, n);
     }
-    printf("(MB/s: decode rows per input document byte, encode rows per byte each produced;\n"
-           " records/s from the best run; clear/free rows have no MB/s)\n");
+    printf("(MB/s and records/s from the best run; decode MB/s per input byte, encode MB/s per byte\n"
+           " each encoder produced)\n");
 
-    printf("\nratio libbackend/jansson = jansson time / libbackend time, best runs\n");
-    bool dec_pass = ratio_line("decode, stream (headline)", t_dec_jansson, t_dec_stream, runs, 12);
-    ratio_line("decode, per slice", t_dec_jansson, t_dec_slices, runs, 0);
-    ratio_line("decode + clear/free, stream", t_dec_jansson_free, t_dec_stream_clear, runs, 0);
-    bool enc_pass = ratio_line("encode", t_enc_jansson, t_enc_bk, runs, 18);
-    printf("decode target (>= 12x jansson): %s\n", dec_pass ? "PASS" : "MISS");
-    printf("encode target (>= 18x jansson): %s\n", enc_pass ? "PASS" : "MISS");
+    printf("\nratio libbackend/jansson = jansson time / libbackend time\n");
+    printf("%-30s %8s %9s %9s\n", "", "best", "median", "cpu");
+    bool dec_pass = ratio_line("decode, stream (headline)", &m_dec_jansson, &m_dec_stream, runs, 12);
+    ratio_line("decode, per slice", &m_dec_jansson, &m_dec_slices, runs, 0);
+    ratio_line("decode + clear/free, stream", &m_dec_jansson_free, &m_dec_stream_clear, runs, 0);
+    bool enc_pass = ratio_line("encode", &m_enc_jansson, &m_enc_bk, runs, 18);
+    printf("decode target (>= 12x jansson, best runs): %s\n", dec_pass ? "PASS" : "MISS");
+    printf("encode target (>= 18x jansson, best runs): %s\n", enc_pass ? "PASS" : "MISS");
 
     /* ---- correctness ---- */
     printf("\n");
@@ -414,16 +481,5 @@ int main(int argc, char **argv)
     bk_buf_dispose(&out);
     bk_model_unref(model);
     users_doc_free(&doc);
-    free(t_dec_stream);
-    free(t_dec_slices);
-    free(t_clear);
-    free(t_dec_stream_clear);
-    free(t_dec_slices_clear);
-    free(t_dec_jansson);
-    free(t_dom_jansson);
-    free(t_free_jansson);
-    free(t_dec_jansson_free);
-    free(t_enc_bk);
-    free(t_enc_jansson);
     return bad ? 1 : 0;
 }
