@@ -32,6 +32,47 @@
 #  define BK__UNLIKELY(x) (x)
 #endif
 
+/* ---- string scanning (shared by the decoder and the encoder) ------------- */
+#if defined(__SSE2__)
+#  include <emmintrin.h>
+#endif
+/* First byte in [p, e) that is '"', '\\', a control character (< 0x20) or
+ * non-ASCII (>= 0x80); e if none. 16 bytes a step with SSE2 (every x86-64),
+ * else 8 with plain 64-bit arithmetic. */
+static inline const unsigned char *bk__scan_plain(const unsigned char *p,
+    const unsigned char *e)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i ctl = _mm_set1_epi8(0x1F);
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit) | (unsigned)_mm_movemask_epi8(v);
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+#endif
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t hi = w & 0x8080808080808080ull;
+        uint64_t lt = (w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull;
+        uint64_t q = w ^ 0x2222222222222222ull;
+        uint64_t qz = (q - 0x0101010101010101ull) & ~q & 0x8080808080808080ull;
+        uint64_t b = w ^ 0x5c5c5c5c5c5c5c5cull;
+        uint64_t bz = (b - 0x0101010101010101ull) & ~b & 0x8080808080808080ull;
+        if (hi | lt | qz | bz)
+            break;
+        p += 8;
+    }
+    while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 /* ---- allocation (common.c) ------------------------------------------------ */
 void *bk__malloc(size_t n);
 void *bk__calloc(size_t n, size_t size);    /* overflow-checked, zeroed */

@@ -272,18 +272,6 @@ static int hex4(const char *s)
     return v;
 }
 
-/* Byte classes for the string scanner: 0 plain ASCII, 1 needs attention. */
-static const unsigned char g_str_special[256] = {
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-    0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-};
-
 /* Length of the UTF-8 sequence starting with byte c, validated against the
  * bytes available; 0 when invalid. */
 static size_t utf8_seq(const unsigned char *s, const unsigned char *e)
@@ -318,22 +306,7 @@ static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
     size_t shrink = 0;
     bool esc = false, nul = false;
     for (;;) {
-        while (p + 8 <= e) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            /* any byte < 0x20, == '"', == '\\', or >= 0x80 */
-            uint64_t hi = w & 0x8080808080808080ull;
-            uint64_t lt = (w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull;
-            uint64_t q = w ^ 0x2222222222222222ull;
-            uint64_t qz = (q - 0x0101010101010101ull) & ~q & 0x8080808080808080ull;
-            uint64_t b = w ^ 0x5c5c5c5c5c5c5c5cull;
-            uint64_t bz = (b - 0x0101010101010101ull) & ~b & 0x8080808080808080ull;
-            if (hi | lt | qz | bz)
-                break;
-            p += 8;
-        }
-        while (p < e && !g_str_special[*p])
-            p++;
+        p = bk__scan_plain(p, e);
         if (p >= e)
             return syntax(d, (const char *)p, "unterminated string");
         unsigned char c = *p;
@@ -1073,16 +1046,35 @@ static int dec_object(dec *d, const bk_model *m, char *base, const char *ignore,
         size_t kn, raw_n;
         bool esc;
         const char *kat = d->p;
-        if (read_key(d, &k, &kn, &esc, &raw, &raw_n) != D_OK) {
-            res = D_FATAL;
-            goto done;
-        }
         int32_t idx = -1;
-        if (hint < nj && m->jfields[hint].name_len == kn &&
-            memcmp(m->jfields[hint].name, k, kn) == 0)
-            idx = (int32_t)hint;
-        else
+        if (hint < nj) {
+            /* Fast path: the key is the next declared one, written plainly:
+             * compare the raw bytes with its pre-encoded "name". */
+            const bk__jfield *hj = &m->jfields[hint];
+            size_t ql = hj->f->key_json_len - 1;
+            if (hj->f->key_json_len == hj->name_len + 3 && (size_t)(d->end - d->p) > ql &&
+                memcmp(d->p, hj->f->key_json, ql) == 0) {
+                d->p += ql;
+                ws(d);
+                if (d->p >= d->end || *d->p != ':') {
+                    res = syntax(d, d->p, "':' expected after object key");
+                    goto done;
+                }
+                d->p++;
+                ws(d);
+                idx = (int32_t)hint;
+                k = raw = hj->name;
+                kn = raw_n = hj->name_len;
+                esc = false;
+            }
+        }
+        if (idx < 0) {
+            if (read_key(d, &k, &kn, &esc, &raw, &raw_n) != D_OK) {
+                res = D_FATAL;
+                goto done;
+            }
             idx = bk__model_lookup(m, k, kn);
+        }
         if (!push(d, raw, raw_n, esc)) {
             res = D_FATAL;
             goto done;

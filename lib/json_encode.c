@@ -146,21 +146,7 @@ static bool put_str(enc *e, const char *s, size_t n)
     bool checked_utf8 = false;
     while (p < end) {
         const unsigned char *run = p;
-        while (p + 8 <= end) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            uint64_t hi = w & 0x8080808080808080ull;
-            uint64_t lt = (w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull;
-            uint64_t q = w ^ 0x2222222222222222ull;
-            uint64_t qz = (q - 0x0101010101010101ull) & ~q & 0x8080808080808080ull;
-            uint64_t b = w ^ 0x5c5c5c5c5c5c5c5cull;
-            uint64_t bz = (b - 0x0101010101010101ull) & ~b & 0x8080808080808080ull;
-            if (hi | lt | qz | bz)
-                break;
-            p += 8;
-        }
-        while (p < end && g_esc[*p] == 0)
-            p++;
+        p = bk__scan_plain(p, end);
         memcpy(o, run, (size_t)(p - run));
         o += p - run;
         if (p >= end)
@@ -198,6 +184,82 @@ static bool put_str(enc *e, const char *s, size_t n)
     *o++ = '"';
     e->b->len = (size_t)(o - e->b->ptr);
     return true;
+}
+
+/* Length of the valid UTF-8 sequence at s (NUL-terminated input: every
+ * byte is checked before the next is read), or 0 if invalid. */
+static size_t utf8_seq_z(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return n;
+}
+
+/*
+ * Write a NUL-terminated string as a JSON string in one pass: copy, escape
+ * and validate as it goes, without a separate strlen. Space is reserved in
+ * steps of 64 bytes, enough for 58 plain bytes or one escape.
+ */
+static bool put_cstr(enc *e, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (!putc1(e, '"'))
+        return false;
+    for (;;) {
+        if (!reserve(e, 64))
+            return false;
+        char *o = e->b->ptr + e->b->len, *lim = o + 56;
+        while (o < lim && g_esc[*s] == 0)
+            *o++ = (char)*s++;
+        e->b->len = (size_t)(o - e->b->ptr);
+        if (o >= lim)
+            continue;
+        unsigned char c = *s;
+        if (c == 0)
+            break;
+        if (g_esc[c] == 2) {
+            size_t n = utf8_seq_z(s);
+            if (n == 0) {
+                fail(e, "invalid_utf8", "%s", "string is not valid UTF-8");
+                return false;
+            }
+            memcpy(o, s, n);
+            e->b->len += n;
+            s += n;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u'; *o++ = '0'; *o++ = '0';
+            *o++ = g_hex[c >> 4];
+            *o++ = g_hex[c & 15];
+            break;
+        }
+        e->b->len = (size_t)(o - e->b->ptr);
+        s++;
+    }
+    return putc1(e, '"');
 }
 
 char *bk__json_key(const char *s, size_t n, size_t *len_out)
@@ -462,7 +524,7 @@ static bool enc_value(enc *e, const bk__type *t, const void *src)
         const char *s = *(char *const *)src;
         if (!s)
             return put(e, "null", 4);
-        return put_str(e, s, strlen(s));
+        return put_cstr(e, s);
     }
     case BK_BYTES: {
         const bk_bytes *b = src;
