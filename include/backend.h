@@ -12,5 +12,6 @@
 #include "backend/model.h"
 #include "backend/json.h"
 #include "backend/record.h"
+#include "backend/validate.h"
 
 #endif

@@ -35,6 +35,8 @@ const char *bk_status_name(bk_status st)
     case BK_EUNSUPPORTED: return "BK_EUNSUPPORTED";
     case BK_EINTERNAL: return "BK_EINTERNAL";
     case BK_ITEROVER: return "BK_ITEROVER";
+    case BK_EUNAUTHORIZED: return "BK_EUNAUTHORIZED";
+    case BK_ETIMEOUT: return "BK_ETIMEOUT";
     }
     return "BK_UNKNOWN";
 }

@@ -176,6 +176,45 @@ struct bk__type {
     char *expr;                  /* type expression ("list<str>") */
 };
 
+/* ---- validation (validate.c, regex.c, formats.c) ----------------------------- */
+typedef struct bk__re bk__re;
+/* Compile a pattern (docs/validation.md#patterns). On failure returns
+ * BK_EMODEL and writes a message into errbuf. */
+bk_status bk__re_compile(bk__re **out, const char *pattern, char *errbuf, size_t errlen);
+/* Whether the UTF-8 text s[0..n) contains a match (code-point semantics,
+ * linear time). */
+bool bk__re_search(const bk__re *re, const char *s, size_t n);
+void bk__re_free(bk__re *re);
+/* Whether s[0..n) is valid for the format. */
+bool bk__format_check(bk_format f, const char *s, size_t n);
+/* "email", "uri", ... (the JSON Schema names); NULL for BK_FORMAT_NONE or
+ * an unknown value. */
+const char *bk__format_name(bk_format f);
+bool bk__format_from_name(const char *name, bk_format *out);
+
+/* Compiled constraints of one value. `src` keeps the declaration (its
+ * strings point to copies owned here) so documents and schemas can be
+ * written back exactly. */
+typedef struct bk__check {
+    bk_check src;
+    char *pattern, *one_of, *const_value;   /* owned; src points to them */
+    char **messages;                        /* owned pairs code, message; NULL-ended */
+    bk__re *re;
+    char **allowed;                         /* one_of: canonical encodings */
+    size_t *allowed_len;
+    size_t nallowed;
+    char *const_enc;                        /* const: canonical encoding */
+    size_t const_enc_len;
+} bk__check;
+
+/* Check that src fits type t and compile it. *out is NULL when src sets
+ * nothing. Errors are BK_EMODEL naming the model and field. */
+bk_status bk__check_new(bk__check **out, const bk_check *src, const bk__type *t,
+    const char *model, const char *field, bk_error **err);
+void bk__check_free(bk__check *c);
+/* Whether a bk_check sets any constraint. */
+bool bk__check_any(const bk_check *src);
+
 /* A declared field. */
 typedef struct bk__field {
     char *name;                  /* declared (C member) name */
@@ -201,6 +240,13 @@ typedef struct bk__field {
     /* The JSON name as the encoder writes it: "name": (quoted, escaped). */
     char *key_json;
     size_t key_json_len;
+    /* Validation: constraints on the value and on each element, and a
+     * custom validator. NULL when none. */
+    bk__check *check;
+    bk__check *elem_check;
+    bk_validate_fn validate;
+    void *validate_payload;
+    char *validate_name;
     int build_state;             /* scratch for the build that creates it (model.c) */
 } bk__field;
 
@@ -238,6 +284,10 @@ struct bk_model {
     bk_case rename_all;
     bool deny_unknown;
     bool from_c;                 /* layout given by a C struct */
+    bk_validate_fn validate;     /* model-level custom validator */
+    void *validate_payload;
+    char *validate_name;
+    bool has_checks;             /* a constraint or validator anywhere below */
     /* Flattened embedded-model fields exclude these from the JSON view;
      * kept for record access and documents. */
     int build_state;             /* scratch for the build that creates it (model.c) */

@@ -236,7 +236,8 @@ static bool put_cstr(enc *e, const char *str)
                 fail(e, "invalid_utf8", "%s", "string is not valid UTF-8");
                 return false;
             }
-            memcpy(o, s, n);
+            for (size_t k = 0; k < n; k++)
+                o[k] = (char)s[k];
             e->b->len += n;
             s += n;
             continue;
@@ -280,14 +281,27 @@ char *bk__json_key(const char *s, size_t n, size_t *len_out)
     return b.ptr;
 }
 
+static const char g_digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 static bool put_u64(enc *e, uint64_t v, bool neg)
 {
     char tmp[24];
     int i = 24;
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--i] = g_digits2[2 * r + 1];
+        tmp[--i] = g_digits2[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--i] = g_digits2[2 * v + 1];
+        tmp[--i] = g_digits2[2 * v];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
     if (neg)
         tmp[--i] = '-';
     return put(e, tmp + i, (size_t)(24 - i));

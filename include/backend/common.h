@@ -64,7 +64,9 @@ typedef enum bk_status {
     BK_EMODEL = 14,     /**< a model definition is invalid */
     BK_EUNSUPPORTED = 15, /**< the operation is not supported here */
     BK_EINTERNAL = 16,  /**< an internal error (a bug or an unexpected engine state) */
-    BK_ITEROVER = 17    /**< an iterator is exhausted (not a failure) */
+    BK_ITEROVER = 17,   /**< an iterator is exhausted (not a failure) */
+    BK_EUNAUTHORIZED = 18, /**< the caller is not authenticated or not allowed */
+    BK_ETIMEOUT = 19    /**< an operation did not finish in time */
 } bk_status;
 
 /**

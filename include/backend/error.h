@@ -90,6 +90,14 @@ BK_EXTERN(const char *) bk_error_problem_code(const bk_error *err, size_t i);
 BK_EXTERN(const char *) bk_error_problem_message(const bk_error *err, size_t i);
 
 /**
+ * @brief The parameters of problem @p i as a JSON object text, such as
+ * `{"max_len":100}` for a `too_long` violation; `{}` when it has none.
+ * @return a string owned by the error; NULL when @p i is out of range.
+ * @since 0.1
+ */
+BK_EXTERN(const char *) bk_error_problem_params(const bk_error *err, size_t i);
+
+/**
  * @brief Location of problem @p i in the input: byte offset (0-based),
  * line and column (1-based, column counted in bytes). Any pointer may be
  * NULL. When the problem has no location, all three are 0.

@@ -35,10 +35,11 @@ typedef struct bk_decode_options {
     size_t max_size;           /**< bytes in the document; default 64 MiB */
     size_t max_errors;         /**< problems recorded before giving up; default 100 */
     bool allow_duplicate_keys; /**< when true the last duplicate wins; default false */
+    bool skip_validation;      /**< do not check the model's constraints; default false */
 } bk_decode_options;
 
 /** Static initialiser with the defaults. */
-#define BK_DECODE_OPTIONS_INIT { BK_DECODE_OPTIONS_VERSION, 64, 1u << 20, 64u << 20, 100, false }
+#define BK_DECODE_OPTIONS_INIT { BK_DECODE_OPTIONS_VERSION, 64, 1u << 20, 64u << 20, 100, false, false }
 
 /** @brief Fill @p opts with the defaults (for bindings).
  * @retval BK_OK, BK_EINVAL (NULL). @since 0.1 */
