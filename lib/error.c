@@ -46,6 +46,8 @@ static void problem_dispose(bk__problem *p)
 {
     bk__free(p->path);
     bk__free(p->message);
+    bk__free(p->params);
+    bk__free(p->code_owned);
 }
 
 void bk_error_free(bk_error *err)
@@ -152,6 +154,25 @@ bk_status bk__errors_add(bk__errors *e, bk_status st, const char *path, const ch
     return st;
 }
 
+bk_status bk__errors_add_params(bk__errors *e, bk_status st, const char *path, const char *code,
+    const char *code_copy, const char *params, const char *message)
+{
+    size_t before = e->len;
+    bk__errors_add(e, st, path, code, 0, 0, 0, "%s", message);
+    if (e->len == before)
+        return st;
+    bk__problem *p = &e->items[e->len - 1];
+    if (params && !(p->params = bk__strdup(params)))
+        e->oom = true;
+    if (code_copy) {
+        if (!(p->code_owned = bk__strdup(code_copy)))
+            e->oom = true;
+        else
+            p->code = p->code_owned;
+    }
+    return st;
+}
+
 void bk__errors_dispose(bk__errors *e)
 {
     for (size_t i = 0; i < e->len; i++)
@@ -231,6 +252,13 @@ const char *bk_error_problem_code(const bk_error *err, size_t i)
     return err && i < err->count ? err->problems[i].code : NULL;
 }
 
+const char *bk_error_problem_params(const bk_error *err, size_t i)
+{
+    if (!err || i >= err->count)
+        return NULL;
+    return err->problems[i].params ? err->problems[i].params : "{}";
+}
+
 const char *bk_error_problem_message(const bk_error *err, size_t i)
 {
     return err && i < err->count ? err->problems[i].message : NULL;
@@ -248,14 +276,179 @@ bk_status bk_error_location(const bk_error *err, size_t i, size_t *offset, size_
     return BK_OK;
 }
 
-int bk_error_http_status(const bk_error *err)
+static int default_http(bk_status st)
 {
-    switch (bk_error_code(err)) {
-    case BK_ESYNTAX: case BK_EDECODE: case BK_ELIMIT: case BK_EINVAL: return 400;
+    switch (st) {
+    case BK_ESYNTAX: case BK_EDECODE: case BK_ELIMIT: return 400;
     case BK_EVALIDATION: return 422;
     case BK_ENOTFOUND: return 404;
     case BK_ECONFLICT: return 409;
+    case BK_EUNAUTHORIZED: return 401;
     case BK_EBUSY: return 503;
+    case BK_ETIMEOUT: return 504;
     default: return 500;
     }
+}
+
+int bk_error_http_status(const bk_error *err)
+{
+    return default_http(bk_error_code(err));
+}
+
+bk_status bk_http_options_init(bk_http_options *opts)
+{
+    if (!opts)
+        return BK_EINVAL;
+    memset(opts, 0, sizeof(*opts));
+    opts->version = BK_HTTP_OPTIONS_VERSION;
+    return BK_OK;
+}
+
+int bk_error_http_status_ex(const bk_error *err, const bk_http_options *opts)
+{
+    bk_status st = bk_error_code(err);
+    if (opts && opts->version >= 1 && (unsigned)st < 32 && opts->status[st] >= 100 &&
+        opts->status[st] <= 599)
+        return opts->status[st];
+    return default_http(st);
+}
+
+const char *bk_error_public_code(const bk_error *err)
+{
+    switch (bk_error_code(err)) {
+    case BK_ESYNTAX: return "invalid_json";
+    case BK_EDECODE: return "invalid_body";
+    case BK_ELIMIT: return "limit_exceeded";
+    case BK_EVALIDATION: return "validation_failed";
+    case BK_ENOTFOUND: return "not_found";
+    case BK_ECONFLICT: return "conflict";
+    case BK_EUNAUTHORIZED: return "unauthorized";
+    case BK_EBUSY: return "busy";
+    case BK_ETIMEOUT: return "timeout";
+    default: return "internal";
+    }
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+/* Append s as a JSON string; invalid UTF-8 (a message that quotes a cut
+ * input) becomes U+FFFD rather than an invalid body. */
+static bool put_jstr(bk_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (bk__buf_append(b, "\"", 1) != BK_OK)
+        return false;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned char c = *p;
+        char esc[8];
+        size_t n = 0;
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\'; esc[1] = (char)c; n = 2;
+        } else if (c < 0x20) {
+            esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; n = 6;
+        } else if (c >= 0x80) {
+            size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+            size_t avail = 0;
+            while (avail < k && p[avail])
+                avail++;
+            if (k && avail == k && bk__utf8_valid(p, k)) {
+                if (bk__buf_append(b, p, k) != BK_OK)
+                    return false;
+                p += k;
+                continue;
+            }
+            if (bk__buf_append(b, "\xef\xbf\xbd", 3) != BK_OK)
+                return false;
+            p++;
+            continue;
+        } else {
+            esc[0] = (char)c; n = 1;
+        }
+        if (bk__buf_append(b, esc, n) != BK_OK)
+            return false;
+        p++;
+    }
+    return bk__buf_append(b, "\"", 1) == BK_OK;
+}
+
+static bool put_lit(bk_buf *b, const char *s) { return bk__buf_append(b, s, strlen(s)) == BK_OK; }
+
+static bool put_details(bk_buf *b, const bk_error *err)
+{
+    if (!put_lit(b, "["))
+        return false;
+    for (size_t i = 0; i < err->count; i++) {
+        const bk__problem *p = &err->problems[i];
+        if ((i && !put_lit(b, ",")) || !put_lit(b, "{\"path\":") || !put_jstr(b, p->path) ||
+            !put_lit(b, ",\"code\":") || !put_jstr(b, p->code) ||
+            !put_lit(b, ",\"message\":") || !put_jstr(b, p->message) ||
+            !put_lit(b, ",\"params\":") || !put_lit(b, p->params ? p->params : "{}"))
+            return false;
+        if (p->line) {
+            char loc[64];
+            snprintf(loc, sizeof(loc), ",\"line\":%zu,\"column\":%zu", p->line, p->column);
+            if (!put_lit(b, loc))
+                return false;
+        }
+        if (!put_lit(b, "}"))
+            return false;
+    }
+    return put_lit(b, "]");
+}
+
+bk_status bk_error_to_json(char **out, size_t *len_out, const bk_error *err,
+    const bk_http_options *opts)
+{
+    if (!out || !err)
+        return BK_EINVAL;
+    *out = NULL;
+    int status = bk_error_http_status_ex(err, opts);
+    bool internal = status >= 500;
+    const char *msg = internal ? "internal error" : bk_error_message(err);
+    const char *code = bk_error_public_code(err);
+    char num[16];
+    snprintf(num, sizeof(num), "%d", status);
+    bk_buf b = BK_BUF_INIT;
+    bool ok;
+    if (opts && opts->problem_json) {
+        ok = put_lit(&b, "{\"type\":\"about:blank\",\"title\":") && put_jstr(&b, reason(status)) &&
+             put_lit(&b, ",\"status\":") && put_lit(&b, num) &&
+             put_lit(&b, ",\"detail\":") && put_jstr(&b, msg) &&
+             put_lit(&b, ",\"code\":") && put_jstr(&b, code);
+        if (ok && !internal && err->count)
+            ok = put_lit(&b, ",\"errors\":") && put_details(&b, err);
+        ok = ok && put_lit(&b, "}");
+    } else {
+        ok = put_lit(&b, "{\"error\":{\"message\":") && put_jstr(&b, msg) &&
+             put_lit(&b, ",\"code\":") && put_jstr(&b, code) &&
+             put_lit(&b, ",\"status\":") && put_lit(&b, num);
+        if (ok && !internal && err->count)
+            ok = put_lit(&b, ",\"details\":") && put_details(&b, err);
+        ok = ok && put_lit(&b, "}}");
+    }
+    if (!ok) {
+        bk_buf_dispose(&b);
+        return BK_ENOMEM;
+    }
+    if (len_out)
+        *len_out = b.len;
+    *out = b.ptr;
+    return BK_OK;
 }

@@ -89,8 +89,10 @@ bk_status bk__buf_append(bk_buf *buf, const void *data, size_t n);
  * turns them into a bk_error. Kept on the stack of the caller. */
 typedef struct bk__problem {
     char *path;
-    const char *code;      /* static string */
+    const char *code;      /* static string (or code_owned) */
+    char *code_owned;      /* custom codes ("custom:<name>") */
     char *message;
+    char *params;          /* JSON object text, or NULL for "{}" */
     size_t offset, line, column;
 } bk__problem;
 
@@ -112,6 +114,11 @@ bk_status bk__errors_add(bk__errors *e, bk_status st, const char *path, const ch
     __attribute__((format(printf, 8, 9)))
 #endif
     ;
+/* Record a problem with parameters (a JSON object text, copied; may be
+ * NULL) and, for custom codes, a code to copy (code_copy, used instead of
+ * code when non-NULL). */
+bk_status bk__errors_add_params(bk__errors *e, bk_status st, const char *path, const char *code,
+    const char *code_copy, const char *params, const char *message);
 void bk__errors_dispose(bk__errors *e);
 /* Move the problems into *err (if err) and return e->status; disposes e. */
 bk_status bk__errors_finish(bk__errors *e, bk_error **err);
@@ -132,6 +139,10 @@ bk_status bk__error_problem(bk_error **err, bk_status st, const char *path, cons
 /* Static out-of-memory error. */
 bk_status bk__error_oom(bk_error **err);
 void bk__error_set_record_index(bk_error *err, long long index);
+
+/* Validate a struct of model m (validate.c); problems go to *err as
+ * BK_EVALIDATION. */
+bk_status bk__validate_obj(const bk_model *m, const void *obj, size_t max_errors, bk_error **err);
 
 /* ---- model internals (model.c) ------------------------------------------- */
 typedef struct bk__schema bk__schema;

@@ -1613,6 +1613,11 @@ static bk_status run(void *dst, const bk_model *m, const bk__type *t, const char
     } else {
         bk__errors_dispose(&d.errs);
         st = BK_OK;
+        /* Well-formed and well-typed: now the model's constraints. A
+         * document with shape problems is not validated (its struct is
+         * incomplete); those problems are reported first. */
+        if (m && m->has_checks && !o->skip_validation)
+            st = bk__validate_obj(m, dst, o->max_errors, err);
     }
     if (st != BK_OK) {
         if (m)

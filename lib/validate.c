@@ -1,0 +1,720 @@
+/*
+ * validate.c - declarative constraints and custom validators.
+ *
+ * bk__check_new compiles a bk_check against the type it constrains (when a
+ * model is built): it refuses constraints that cannot apply (a pattern on an
+ * integer), bounds that contradict each other, patterns that do not compile
+ * and allowed values that are not values of the type, and it keeps the
+ * allowed values in their canonical encoding so that comparing a value is
+ * comparing bytes.
+ *
+ * The validation walk visits a struct by its model: every present field,
+ * list element, map value, union payload and nested model, checking
+ * constraints and calling custom validators, and records every violation
+ * with its JSON path, a stable code, a message and the constraint's
+ * parameters. Models without any constraint below them (has_checks) are
+ * skipped outright, so a decode of such a model pays nothing.
+ */
+#include <math.h>
+#include <stdio.h>
+#include "internal.h"
+
+/* ---- compiling constraints ---------------------------------------------------- */
+
+bool bk__check_any(const bk_check *c)
+{
+    return c && (c->has_min || c->has_max || c->has_multiple_of || c->has_min_len ||
+                 c->has_max_len || c->has_min_items || c->has_max_items || c->unique_items ||
+                 c->pattern || c->format != BK_FORMAT_NONE || c->one_of || c->const_value);
+}
+
+void bk__check_free(bk__check *c)
+{
+    if (!c)
+        return;
+    bk__free(c->pattern);
+    bk__free(c->one_of);
+    bk__free(c->const_value);
+    if (c->messages)
+        for (size_t i = 0; c->messages[i]; i++)
+            bk__free(c->messages[i]);
+    bk__free(c->messages);
+    bk__re_free(c->re);
+    for (size_t i = 0; i < c->nallowed; i++)
+        bk__free(c->allowed[i]);
+    bk__free(c->allowed);
+    bk__free(c->allowed_len);
+    bk__free(c->const_enc);
+    bk__free(c);
+}
+
+static bool is_number_kind(bk_kind k)
+{
+    return (k >= BK_I8 && k <= BK_U64) || k == BK_F32 || k == BK_F64;
+}
+
+static const char *const g_codes[] = {
+    "below_min", "above_max", "not_multiple_of", "too_short", "too_long", "pattern",
+    "format", "not_one_of", "not_const", "too_few_items", "too_many_items", "unique", NULL
+};
+
+/* Decode a JSON literal as a value of t and return its canonical encoding. */
+static bk_status canonical(char **out, size_t *len, const bk__type *t, const char *json,
+    size_t n)
+{
+    *out = NULL;
+    void *tmp = bk__calloc(1, t->size);
+    if (!tmp)
+        return BK_ENOMEM;
+    bk_decode_options o;
+    bk_decode_options_init(&o);
+    o.skip_validation = true;
+    bk_status st = bk__json_decode_type(tmp, t, json, n, &o, "$", NULL);
+    if (st == BK_OK) {
+        bk_buf b = BK_BUF_INIT;
+        st = bk__json_encode_type(&b, t, tmp, NULL);
+        if (st == BK_OK) {
+            *out = b.ptr;
+            *len = b.len;
+        } else {
+            bk_buf_dispose(&b);
+        }
+        bk__value_clear(t, tmp);
+    }
+    bk__free(tmp);
+    return st;
+}
+
+/*
+ * Check that src fits type t, copy it, and compile what needs compiling.
+ * Fails with BK_EMODEL naming the model and field, or BK_ENOMEM.
+ */
+bk_status bk__check_new(bk__check **out, const bk_check *src, const bk__type *t,
+    const char *model, const char *field, bk_error **err)
+{
+    *out = NULL;
+    if (!bk__check_any(src) && !(src && src->messages))
+        return BK_OK;
+    bk_status st = BK_OK;
+    const char *why = NULL;
+    char rebuf[160];
+    bk_kind k = t->kind;
+    json_t *arr = NULL;
+    bk__check *c = bk__calloc(1, sizeof(*c));
+    if (!c)
+        return bk__error_oom(err);
+    c->src = *src;
+
+    if ((src->has_min || src->has_max || src->has_multiple_of) && !is_number_kind(k))
+        why = "min/max/multiple_of apply to numbers only";
+    else if ((src->has_min && !isfinite(src->min)) || (src->has_max && !isfinite(src->max)))
+        why = "a bound is not a finite number";
+    else if (src->has_min && src->has_max && (src->min > src->max ||
+             (src->min == src->max && (src->min_exclusive || src->max_exclusive))))
+        why = "min is above max";
+    else if (src->has_multiple_of && !(src->multiple_of > 0 && isfinite(src->multiple_of)))
+        why = "multiple_of must be a positive number";
+    else if ((src->has_min_len || src->has_max_len) && k != BK_STR && k != BK_BYTES)
+        why = "min_len/max_len apply to strings and bytes only";
+    else if (src->has_min_len && src->has_max_len && src->min_len > src->max_len)
+        why = "min_len is above max_len";
+    else if ((src->pattern || src->format != BK_FORMAT_NONE) && k != BK_STR)
+        why = "pattern/format apply to strings only";
+    else if (src->format != BK_FORMAT_NONE && !bk__format_name(src->format))
+        why = "unknown format";
+    else if ((src->has_min_items || src->has_max_items) && k != BK_LIST && k != BK_MAP)
+        why = "min_items/max_items apply to lists and maps only";
+    else if (src->has_min_items && src->has_max_items && src->min_items > src->max_items)
+        why = "min_items is above max_items";
+    else if (src->unique_items && k != BK_LIST)
+        why = "unique_items applies to lists only";
+    if (why) {
+        st = bk__error_set(err, BK_EMODEL, "model %s, field %s: %s", model, field, why);
+        goto done;
+    }
+    if (src->messages) {
+        size_t n = 0;
+        while (src->messages[n])
+            n++;
+        if (n % 2) {
+            st = bk__error_set(err, BK_EMODEL, "model %s, field %s: messages must come in "
+                "(code, message) pairs", model, field);
+            goto done;
+        }
+        if (!(c->messages = bk__calloc(n + 1, sizeof(char *))))
+            goto oom;
+        for (size_t i = 0; i < n; i++) {
+            if (i % 2 == 0) {
+                bool known = strncmp(src->messages[i], "custom:", 7) == 0;
+                for (size_t j = 0; !known && g_codes[j]; j++)
+                    known = strcmp(g_codes[j], src->messages[i]) == 0;
+                if (!known) {
+                    st = bk__error_set(err, BK_EMODEL, "model %s, field %s: message for "
+                        "unknown code \"%s\"", model, field, src->messages[i]);
+                    goto done;
+                }
+            }
+            if (!(c->messages[i] = bk__strdup(src->messages[i])))
+                goto oom;
+        }
+        c->src.messages = (const char *const *)c->messages;
+    }
+    if (src->pattern) {
+        if (!(c->pattern = bk__strdup(src->pattern)))
+            goto oom;
+        c->src.pattern = c->pattern;
+        rebuf[0] = '\0';
+        st = bk__re_compile(&c->re, c->pattern, rebuf, sizeof(rebuf));
+        if (st == BK_ENOMEM)
+            goto oom;
+        if (st != BK_OK) {
+            st = bk__error_set(err, BK_EMODEL, "model %s, field %s: pattern does not compile: %s",
+                model, field, rebuf);
+            goto done;
+        }
+    }
+    if (src->const_value) {
+        if (!(c->const_value = bk__strdup(src->const_value)))
+            goto oom;
+        c->src.const_value = c->const_value;
+        st = canonical(&c->const_enc, &c->const_enc_len, t, c->const_value,
+            strlen(c->const_value));
+        if (st == BK_ENOMEM)
+            goto oom;
+        if (st != BK_OK) {
+            st = bk__error_set(err, BK_EMODEL, "model %s, field %s: const is not a valid %s",
+                model, field, t->expr);
+            goto done;
+        }
+    }
+    if (src->one_of) {
+        if (!(c->one_of = bk__strdup(src->one_of)))
+            goto oom;
+        c->src.one_of = c->one_of;
+        json_error_t je;
+        arr = json_loads(c->one_of, 0, &je);
+        if (!json_is_array(arr) || json_array_size(arr) == 0) {
+            st = bk__error_set(err, BK_EMODEL, "model %s, field %s: one_of must be a non-empty "
+                "JSON array", model, field);
+            goto done;
+        }
+        size_t n = json_array_size(arr);
+        c->allowed = bk__calloc(n, sizeof(char *));
+        c->allowed_len = bk__calloc(n, sizeof(size_t));
+        if (!c->allowed || !c->allowed_len)
+            goto oom;
+        for (size_t i = 0; i < n; i++) {
+            char *text = json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_ENCODE_ANY);
+            if (!text)
+                goto oom;
+            st = canonical(&c->allowed[i], &c->allowed_len[i], t, text, strlen(text));
+            free(text);
+            if (st == BK_ENOMEM)
+                goto oom;
+            if (st != BK_OK) {
+                st = bk__error_set(err, BK_EMODEL, "model %s, field %s: one_of value %zu is not "
+                    "a valid %s", model, field, i, t->expr);
+                goto done;
+            }
+            c->nallowed = i + 1;
+        }
+    }
+    *out = c;
+    c = NULL;
+    st = BK_OK;
+    goto done;
+oom:
+    st = bk__error_oom(err);
+done:
+    json_decref(arr);
+    bk__check_free(c);
+    return st;
+}
+
+/* ---- the walk ------------------------------------------------------------------ */
+
+typedef struct seg {
+    const char *key;   /* NULL: index */
+    size_t n;          /* key length or index */
+} seg;
+
+typedef struct vctx {
+    bk__errors errs;
+    seg *path;
+    size_t npath, cpath;
+    seg path0[32];
+    bool stop;         /* a validator asked to stop, or the cap was hit */
+    bool user_stop;
+    bool oom;
+} vctx;
+
+struct bk_report {
+    vctx *c;
+};
+
+static bool vpush(vctx *c, const char *key, size_t n)
+{
+    if (c->npath == c->cpath) {
+        size_t cap = c->cpath * 2;
+        seg *ns = bk__malloc(cap * sizeof(*ns));
+        if (!ns) {
+            c->oom = c->stop = true;
+            return false;
+        }
+        memcpy(ns, c->path, c->npath * sizeof(*ns));
+        if (c->path != c->path0)
+            bk__free(c->path);
+        c->path = ns;
+        c->cpath = cap;
+    }
+    c->path[c->npath].key = key;
+    c->path[c->npath].n = n;
+    c->npath++;
+    return true;
+}
+
+static bool ident(const char *s, size_t n)
+{
+    if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_'))
+            return false;
+    }
+    return true;
+}
+
+static bool render(vctx *c, bk_buf *b, const char *suffix)
+{
+    if (bk__buf_append(b, "$", 1) != BK_OK)
+        return false;
+    for (size_t i = 0; i < c->npath; i++) {
+        const seg *s = &c->path[i];
+        char num[32];
+        bool ok;
+        if (!s->key) {
+            int k = snprintf(num, sizeof(num), "[%zu]", s->n);
+            ok = bk__buf_append(b, num, (size_t)k) == BK_OK;
+        } else if (ident(s->key, s->n)) {
+            ok = bk__buf_append(b, ".", 1) == BK_OK && bk__buf_append(b, s->key, s->n) == BK_OK;
+        } else {
+            size_t kl;
+            char *q = bk__json_key(s->key, s->n, &kl);
+            ok = q && bk__buf_append(b, "[", 1) == BK_OK &&
+                 bk__buf_append(b, q, kl - 1) == BK_OK && bk__buf_append(b, "]", 1) == BK_OK;
+            bk__free(q);
+        }
+        if (!ok)
+            return false;
+    }
+    if (suffix && *suffix) {
+        if (suffix[0] != '[' && bk__buf_append(b, ".", 1) != BK_OK)
+            return false;
+        if (bk__buf_append(b, suffix, strlen(suffix)) != BK_OK)
+            return false;
+    }
+    return true;
+}
+
+static const char *override(const bk__check *chk, const char *code)
+{
+    if (chk && chk->messages)
+        for (size_t i = 0; chk->messages[i]; i += 2)
+            if (strcmp(chk->messages[i], code) == 0)
+                return chk->messages[i + 1];
+    return NULL;
+}
+
+static void report(vctx *c, const bk__check *chk, const char *suffix, const char *code,
+    const char *code_copy, const char *params, const char *message)
+{
+    bk_buf path = BK_BUF_INIT;
+    if (!render(c, &path, suffix)) {
+        bk_buf_dispose(&path);
+        c->oom = c->stop = true;
+        return;
+    }
+    const char *msg = override(chk, code_copy ? code_copy : code);
+    bk__errors_add_params(&c->errs, BK_EVALIDATION, path.ptr, code, code_copy, params,
+        msg ? msg : message);
+    bk_buf_dispose(&path);
+    if (c->errs.oom)
+        c->oom = c->stop = true;
+    if (c->errs.truncated)
+        c->stop = true;
+}
+
+/* Format a number for parameters and messages: integers without a point. */
+static void fmt_num(char *out, size_t n, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(out, n, "%.0f", v);
+    else
+        snprintf(out, n, "%.17g", v);
+}
+
+static size_t code_points(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    return n;
+}
+
+static void check_number(vctx *c, const bk__check *chk, bk_kind k, const void *p)
+{
+    const bk_check *s = &chk->src;
+    long double v;
+    switch (k) {
+    case BK_I8: v = *(const int8_t *)p; break;
+    case BK_I16: v = *(const int16_t *)p; break;
+    case BK_I32: v = *(const int32_t *)p; break;
+    case BK_I64: v = (long double)*(const int64_t *)p; break;
+    case BK_U8: v = *(const uint8_t *)p; break;
+    case BK_U16: v = *(const uint16_t *)p; break;
+    case BK_U32: v = *(const uint32_t *)p; break;
+    case BK_U64: v = (long double)*(const uint64_t *)p; break;
+    case BK_F32: v = *(const float *)p; break;
+    default: v = *(const double *)p; break;
+    }
+    char num[40], params[96], msg[128];
+    if (s->has_min && (s->min_exclusive ? !(v > s->min) : !(v >= s->min))) {
+        fmt_num(num, sizeof(num), s->min);
+        snprintf(params, sizeof(params), "{\"%s\":%s}", s->min_exclusive ? "exclusive_min" : "min", num);
+        snprintf(msg, sizeof(msg), "must be %s %s", s->min_exclusive ? ">" : ">=", num);
+        report(c, chk, NULL, "below_min", NULL, params, msg);
+    }
+    if (s->has_max && (s->max_exclusive ? !(v < s->max) : !(v <= s->max))) {
+        fmt_num(num, sizeof(num), s->max);
+        snprintf(params, sizeof(params), "{\"%s\":%s}", s->max_exclusive ? "exclusive_max" : "max", num);
+        snprintf(msg, sizeof(msg), "must be %s %s", s->max_exclusive ? "<" : "<=", num);
+        report(c, chk, NULL, "above_max", NULL, params, msg);
+    }
+    if (s->has_multiple_of) {
+        long double q = v / s->multiple_of;
+        long double r = q - roundl(q);
+        if (fabsl(r) > 1e-9L * (fabsl(q) > 1 ? fabsl(q) : 1)) {
+            fmt_num(num, sizeof(num), s->multiple_of);
+            snprintf(params, sizeof(params), "{\"multiple_of\":%s}", num);
+            snprintf(msg, sizeof(msg), "must be a multiple of %s", num);
+            report(c, chk, NULL, "not_multiple_of", NULL, params, msg);
+        }
+    }
+}
+
+static void check_length(vctx *c, const bk__check *chk, size_t len, bool bytes)
+{
+    const bk_check *s = &chk->src;
+    char params[64], msg[96];
+    const char *unit = bytes ? "byte" : "character";
+    if (s->has_min_len && len < s->min_len) {
+        snprintf(params, sizeof(params), "{\"min_len\":%zu}", s->min_len);
+        snprintf(msg, sizeof(msg), "must be at least %zu %s%s long", s->min_len, unit,
+            s->min_len == 1 ? "" : "s");
+        report(c, chk, NULL, "too_short", NULL, params, msg);
+    }
+    if (s->has_max_len && len > s->max_len) {
+        snprintf(params, sizeof(params), "{\"max_len\":%zu}", s->max_len);
+        snprintf(msg, sizeof(msg), "must be at most %zu %s%s long", s->max_len, unit,
+            s->max_len == 1 ? "" : "s");
+        report(c, chk, NULL, "too_long", NULL, params, msg);
+    }
+}
+
+static void check_string(vctx *c, const bk__check *chk, const char *str)
+{
+    const bk_check *s = &chk->src;
+    if (!str)
+        str = "";
+    if (s->has_min_len || s->has_max_len)
+        check_length(c, chk, code_points(str), false);
+    size_t n = (s->pattern || s->format) ? strlen(str) : 0;
+    if (chk->re && !bk__re_search(chk->re, str, n)) {
+        size_t ql;
+        char *q = bk__json_key(chk->pattern, strlen(chk->pattern), &ql);
+        bk_buf params = BK_BUF_INIT;
+        if (!q || bk__buf_append(&params, "{\"pattern\":", 11) != BK_OK ||
+            bk__buf_append(&params, q, ql - 1) != BK_OK || bk__buf_append(&params, "}", 1) != BK_OK) {
+            c->oom = c->stop = true;
+        } else {
+            report(c, chk, NULL, "pattern", NULL, params.ptr, "does not match the pattern");
+        }
+        bk__free(q);
+        bk_buf_dispose(&params);
+    }
+    if (s->format != BK_FORMAT_NONE && !bk__format_check(s->format, str, n)) {
+        char params[64], msg[64];
+        const char *fn = bk__format_name(s->format);
+        snprintf(params, sizeof(params), "{\"format\":\"%s\"}", fn);
+        snprintf(msg, sizeof(msg), "is not a valid %s", fn);
+        report(c, chk, NULL, "format", NULL, params, msg);
+    }
+}
+
+/* one_of / const: compare canonical encodings. */
+static void check_values(vctx *c, const bk__check *chk, const bk__type *t, const void *p)
+{
+    bk_buf b = BK_BUF_INIT;
+    if (bk__json_encode_type(&b, t, p, NULL) != BK_OK) {
+        bk_buf_dispose(&b);
+        return; /* not representable: the encoder reports it where it matters */
+    }
+    if (chk->nallowed) {
+        bool found = false;
+        for (size_t i = 0; i < chk->nallowed && !found; i++)
+            found = chk->allowed_len[i] == b.len && memcmp(chk->allowed[i], b.ptr, b.len) == 0;
+        if (!found) {
+            bk_buf params = BK_BUF_INIT;
+            if (bk__buf_append(&params, "{\"one_of\":", 10) != BK_OK ||
+                bk__buf_append(&params, chk->one_of, strlen(chk->one_of)) != BK_OK ||
+                bk__buf_append(&params, "}", 1) != BK_OK)
+                c->oom = c->stop = true;
+            else
+                report(c, chk, NULL, "not_one_of", NULL, params.ptr, "is not one of the allowed values");
+            bk_buf_dispose(&params);
+        }
+    }
+    if (chk->const_enc && !(chk->const_enc_len == b.len && memcmp(chk->const_enc, b.ptr, b.len) == 0)) {
+        bk_buf params = BK_BUF_INIT;
+        if (bk__buf_append(&params, "{\"const\":", 9) != BK_OK ||
+            bk__buf_append(&params, chk->const_value, strlen(chk->const_value)) != BK_OK ||
+            bk__buf_append(&params, "}", 1) != BK_OK)
+            c->oom = c->stop = true;
+        else
+            report(c, chk, NULL, "not_const", NULL, params.ptr, "is not the required value");
+        bk_buf_dispose(&params);
+    }
+    bk_buf_dispose(&b);
+}
+
+static void check_items(vctx *c, const bk__check *chk, const bk__type *t, const void *p)
+{
+    const bk_check *s = &chk->src;
+    size_t n = t->kind == BK_LIST ? ((const bk_list *)p)->len : ((const bk_map *)p)->len;
+    char params[64], msg[96];
+    const char *what = t->kind == BK_LIST ? "item" : "entr";
+    if (s->has_min_items && n < s->min_items) {
+        snprintf(params, sizeof(params), "{\"min_items\":%zu}", s->min_items);
+        snprintf(msg, sizeof(msg), "must have at least %zu %s%s", s->min_items, what,
+            t->kind == BK_LIST ? (s->min_items == 1 ? "" : "s") : (s->min_items == 1 ? "y" : "ies"));
+        report(c, chk, NULL, "too_few_items", NULL, params, msg);
+    }
+    if (s->has_max_items && n > s->max_items) {
+        snprintf(params, sizeof(params), "{\"max_items\":%zu}", s->max_items);
+        snprintf(msg, sizeof(msg), "must have at most %zu %s%s", s->max_items, what,
+            t->kind == BK_LIST ? (s->max_items == 1 ? "" : "s") : (s->max_items == 1 ? "y" : "ies"));
+        report(c, chk, NULL, "too_many_items", NULL, params, msg);
+    }
+    if (s->unique_items && t->kind == BK_LIST && n > 1) {
+        /* canonical encodings, compared pairwise (lists under a max_items
+         * cap in practice; quadratic beyond that) */
+        const bk_list *l = p;
+        size_t *off = bk__calloc(n + 1, sizeof(size_t));
+        bk_buf b = BK_BUF_INIT;
+        if (!off) {
+            c->oom = c->stop = true;
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            off[i] = b.len;
+            if (bk__json_encode_type(&b, t->elem, (const char *)l->items + i * t->elem->size,
+                    NULL) != BK_OK) {
+                bk__free(off);
+                bk_buf_dispose(&b);
+                return;
+            }
+        }
+        off[n] = b.len;
+        for (size_t j = 1; j < n; j++) {
+            size_t lj = off[j + 1] - off[j];
+            for (size_t i = 0; i < j; i++) {
+                if (off[i + 1] - off[i] == lj && memcmp(b.ptr + off[i], b.ptr + off[j], lj) == 0) {
+                    char pr[96];
+                    snprintf(pr, sizeof(pr), "{\"index\":%zu,\"duplicate_of\":%zu}", j, i);
+                    snprintf(msg, sizeof(msg), "items %zu and %zu are equal", i, j);
+                    report(c, chk, NULL, "unique", NULL, pr, msg);
+                    j = n; /* one report per list */
+                    break;
+                }
+            }
+        }
+        bk__free(off);
+        bk_buf_dispose(&b);
+    }
+}
+
+static void v_model(vctx *c, const bk_model *m, const char *base);
+
+static void run_validator(vctx *c, bk_validate_fn fn, void *payload, const void *value)
+{
+    bk_report r = { c };
+    if (fn(value, &r, payload) != 0) {
+        c->stop = true;
+        c->user_stop = true;
+    }
+}
+
+/* Validate one value of type t at p with its constraints. */
+static void v_value(vctx *c, const bk__type *t, const void *p, const bk__check *chk,
+    const bk__check *elem_chk)
+{
+    if (c->stop)
+        return;
+    if (chk) {
+        if (chk->src.has_min || chk->src.has_max || chk->src.has_multiple_of)
+            check_number(c, chk, t->kind, p);
+        if (t->kind == BK_STR)
+            check_string(c, chk, *(char *const *)p);
+        else if (t->kind == BK_BYTES && (chk->src.has_min_len || chk->src.has_max_len))
+            check_length(c, chk, ((const bk_bytes *)p)->len, true);
+        if (chk->nallowed || chk->const_enc)
+            check_values(c, chk, t, p);
+        if (t->kind == BK_LIST || t->kind == BK_MAP)
+            check_items(c, chk, t, p);
+    }
+    switch (t->kind) {
+    case BK_MODEL:
+        v_model(c, t->model, p);
+        break;
+    case BK_MODEL_PTR:
+        if (*(void *const *)p)
+            v_model(c, t->model, *(void *const *)p);
+        break;
+    case BK_LIST: {
+        const bk_list *l = p;
+        const bk__type *et = t->elem;
+        bool deep = elem_chk || et->kind == BK_MODEL || et->kind == BK_MODEL_PTR ||
+                    et->kind == BK_LIST || et->kind == BK_MAP || et->kind == BK_UNION;
+        for (size_t i = 0; deep && i < l->len && !c->stop; i++) {
+            if (!vpush(c, NULL, i))
+                return;
+            v_value(c, et, (const char *)l->items + i * et->size, elem_chk, NULL);
+            c->npath--;
+        }
+        break;
+    }
+    case BK_MAP: {
+        const bk_map *mp = p;
+        const bk__type *et = t->elem;
+        for (size_t i = 0; i < mp->len && !c->stop; i++) {
+            if (!vpush(c, mp->keys[i], strlen(mp->keys[i])))
+                return;
+            v_value(c, et, (const char *)mp->values + i * et->size, elem_chk, NULL);
+            c->npath--;
+        }
+        break;
+    }
+    case BK_UNION: {
+        const bk__union *u = t->uni;
+        int tag = *(const int *)((const char *)p + u->tag_offset);
+        if (tag < 0 || (size_t)tag >= u->n || !u->variants[tag].type)
+            break;
+        const bk__variant *v = &u->variants[tag];
+        const char *key = u->tagging == BK_TAG_EXTERNAL ? v->name
+                        : u->tagging == BK_TAG_ADJACENT ? u->content : NULL;
+        if (key && !vpush(c, key, strlen(key)))
+            return;
+        v_value(c, v->type, (const char *)p + v->offset, NULL, NULL);
+        if (key)
+            c->npath--;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void v_model(vctx *c, const bk_model *m, const char *base)
+{
+    if (!m->has_checks || c->stop)
+        return;
+    for (size_t i = 0; i < m->nfields && !c->stop; i++) {
+        const bk__field *f = &m->fields[i];
+        if (f->skip)
+            continue;
+        if (f->optional && (bk_presence)base[f->presence_offset] != BK_PRESENT)
+            continue;
+        const char *p = base + f->offset;
+        if (f->flatten) {
+            /* the nested fields sit at this level in JSON */
+            v_value(c, f->type, p, f->check, f->elem_check);
+            continue;
+        }
+        bk_kind k = f->type->kind;
+        bool nested = k == BK_MODEL || k == BK_MODEL_PTR || k == BK_LIST || k == BK_MAP ||
+                      k == BK_UNION;
+        if (!f->check && !f->elem_check && !f->validate && !nested)
+            continue;
+        if (!vpush(c, f->json_name, f->json_name_len))
+            return;
+        v_value(c, f->type, p, f->check, f->elem_check);
+        if (f->validate && !c->stop)
+            run_validator(c, f->validate, f->validate_payload, p);
+        c->npath--;
+    }
+    if (m->validate && !c->stop)
+        run_validator(c, m->validate, m->validate_payload, base);
+}
+
+bk_status bk_report_problem(bk_report *r, const char *path_suffix, const char *code,
+    const char *message, const char *params_json)
+{
+    if (!r || !r->c || !code || !message)
+        return BK_EINVAL;
+    vctx *c = r->c;
+    if (params_json) {
+        json_error_t je;
+        json_t *v = json_loads(params_json, 0, &je);
+        bool obj = json_is_object(v);
+        json_decref(v);
+        if (!obj)
+            return BK_EINVAL;
+    }
+    size_t cl = strlen(code);
+    char *full = bk__malloc(cl + 8);
+    if (!full) {
+        c->oom = c->stop = true;
+        return BK_ENOMEM;
+    }
+    memcpy(full, "custom:", 7);
+    memcpy(full + 7, code, cl + 1);
+    report(c, NULL, path_suffix, "custom", full, params_json, message);
+    bk__free(full);
+    return c->oom ? BK_ENOMEM : BK_OK;
+}
+
+bk_status bk__validate_obj(const bk_model *m, const void *obj, size_t max_errors, bk_error **err)
+{
+    if (!m->has_checks)
+        return BK_OK;
+    vctx c;
+    memset(&c, 0, offsetof(vctx, path0));
+    c.path = c.path0;
+    c.cpath = sizeof(c.path0) / sizeof(c.path0[0]);
+    bk__errors_init(&c.errs, max_errors ? max_errors : 100);
+    v_model(&c, m, obj);
+    if (c.path != c.path0)
+        bk__free(c.path);
+    if (c.oom) {
+        bk__errors_dispose(&c.errs);
+        return err ? bk__error_oom(err) : BK_ENOMEM;
+    }
+    if (c.errs.len == 0 && !c.errs.truncated) {
+        bk__errors_dispose(&c.errs);
+        if (c.user_stop)
+            return bk__error_set(err, BK_EUSER, "a custom validator stopped the validation");
+        return BK_OK;
+    }
+    return bk__errors_finish(&c.errs, err);
+}
+
+bk_status bk_validate(const bk_model *model, const void *obj, size_t max_errors, bk_error **err)
+{
+    if (!obj)
+        return bk__error_set(err, BK_EINVAL, "bk_validate: NULL object");
+    if (!bk__model_ok(model))
+        return bk__error_set(err, model ? BK_EMISUSE : BK_EINVAL, "bk_validate: not a model handle");
+    return bk__validate_obj(model, obj, max_errors, err);
+}
