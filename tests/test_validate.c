@@ -1,0 +1,343 @@
+/*
+ * test_validate.c - constraints, custom validators, error bodies.
+ *
+ * The table-driven part reads tests/data/validate_cases.json: each case
+ * names a field of the Form model below, a JSON value for it, and the
+ * problems expected (path and code), so boundary values (limit passes,
+ * limit + 1 fails) and Unicode edge cases are data, not code.
+ */
+#include "test_util.h"
+
+typedef struct { int64_t start; int64_t end; } Span;
+typedef struct {
+    int32_t age;
+    double ratio;
+    int64_t qty;
+    char *name;
+    char *code;
+    char *email;
+    char *site;
+    char *host;
+    char *ip4;
+    char *ip6;
+    char *when;
+    char *day;
+    char *clock;
+    char *id;
+    char *color;
+    int32_t level;
+    char *kind;
+    bk_strs tags;
+    bk_i32s nums;
+    bk_map attrs;
+    bk_bytes blob;
+    Span span;
+    char *nick;
+    bk_presence nick_p;
+    uint64_t big;
+} Form;
+
+static int span_ok(const void *value, bk_report *r, void *payload)
+{
+    (void)payload;
+    const Span *s = value;
+    if (s->end < s->start)
+        bk_report_problem(r, "end", "end_before_start", "end must not be before start",
+            "{\"start\":0}");
+    return 0;
+}
+
+static int even(const void *value, bk_report *r, void *payload)
+{
+    int *calls = payload;
+    (*calls)++;
+    if (*(const int32_t *)value % 2)
+        bk_report_problem(r, NULL, "even", "must be even", NULL);
+    return 0;
+}
+
+static int g_even_calls;
+
+static const bk_field SPAN_FIELDS[] = {
+    BK_FIELD(Span, start, BK_I64),
+    BK_FIELD(Span, end, BK_I64),
+};
+static const bk_model_def SPAN_DEF = BK_MODEL_DEF(Span, SPAN_FIELDS,
+    .validate = span_ok, .validate_name = "span_ok");
+
+static const bk_field FORM_FIELDS[] = {
+    BK_FIELD(Form, age, BK_I32, BK_MIN(0), BK_MAX(150), .default_zero = true),
+    BK_FIELD(Form, ratio, BK_F64, BK_GT(0), BK_LT(1), .default_json = "0.5"),
+    BK_FIELD(Form, qty, BK_I64, BK_MULTIPLE_OF(5), .default_zero = true),
+    BK_FIELD(Form, name, BK_STR, BK_MIN_LEN(1), BK_MAX_LEN(5), .default_json = "\"ann\"",
+             BK_MESSAGES("too_long", "Name is too long")),
+    BK_FIELD(Form, code, BK_STR, BK_PATTERN("^[A-Z]{2}-[0-9]+$"), .default_json = "\"AB-1\""),
+    BK_FIELD(Form, email, BK_STR, BK_FORMAT(BK_FORMAT_EMAIL), .default_json = "\"a@b.co\""),
+    BK_FIELD(Form, site, BK_STR, BK_FORMAT(BK_FORMAT_URI), .default_json = "\"http://x.org/\""),
+    BK_FIELD(Form, host, BK_STR, BK_FORMAT(BK_FORMAT_HOSTNAME), .default_json = "\"x.org\""),
+    BK_FIELD(Form, ip4, BK_STR, BK_FORMAT(BK_FORMAT_IPV4), .default_json = "\"1.2.3.4\""),
+    BK_FIELD(Form, ip6, BK_STR, BK_FORMAT(BK_FORMAT_IPV6), .default_json = "\"::1\""),
+    BK_FIELD(Form, when, BK_STR, BK_FORMAT(BK_FORMAT_DATE_TIME), .default_json = "\"2024-01-01T00:00:00Z\""),
+    BK_FIELD(Form, day, BK_STR, BK_FORMAT(BK_FORMAT_DATE), .default_json = "\"2024-01-01\""),
+    BK_FIELD(Form, clock, BK_STR, BK_FORMAT(BK_FORMAT_TIME), .default_json = "\"10:00:00Z\""),
+    BK_FIELD(Form, id, BK_STR, BK_FORMAT(BK_FORMAT_UUID), .default_json = "\"01234567-89ab-cdef-0123-456789abcdef\""),
+    BK_FIELD(Form, color, BK_STR, BK_ONE_OF("[\"red\",\"green\"]"), .default_json = "\"red\""),
+    BK_FIELD(Form, level, BK_I32, BK_VALIDATE(even, "even", &g_even_calls), .default_json = "4"),
+    BK_FIELD(Form, kind, BK_STR, BK_CONST("\"fixed\""), .default_json = "\"fixed\""),
+    BK_LIST(Form, tags, BK_STR, BK_MAX_ITEMS(3), BK_UNIQUE_ITEMS,
+            BK_EACH(BK_MIN_LEN(2), BK_PATTERN("^[a-z]+$")), .default_json = "[]"),
+    BK_LIST(Form, nums, BK_I32, BK_MIN_ITEMS(1), BK_EACH(BK_MAX(9)), .default_json = "[1]"),
+    BK_MAP(Form, attrs, BK_I32, BK_MAX_ITEMS(2), BK_EACH(BK_MIN(0)), .default_json = "{}"),
+    BK_FIELD(Form, blob, BK_BYTES, BK_MAX_LEN(3), .default_json = "\"\""),
+    BK_NESTED(Form, span, Span, &SPAN_DEF, .default_json = "{\"start\":1,\"end\":2}"),
+    BK_FIELD(Form, nick, BK_STR, BK_PRESENCE(Form, nick_p), BK_MIN_LEN(3)),
+    BK_FIELD(Form, big, BK_U64, BK_MAX(18446744073709551615.0), .default_zero = true),
+};
+static const bk_model_def FORM_DEF = BK_MODEL_DEF(Form, FORM_FIELDS, .deny_unknown = true);
+
+static bk_model *g_form;
+
+static int setup(void **state)
+{
+    (void)state;
+    bk_error *err = NULL;
+    if (bk_model_new(&g_form, &FORM_DEF, &err) != BK_OK) {
+        fprintf(stderr, "Form: %s\n", bk_error_message(err));
+        bk_error_free(err);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    bk_model_unref(g_form);
+    return 0;
+}
+
+static void defaults_are_valid(void **state)
+{
+    (void)state;
+    Form f;
+    bk_error *err = NULL;
+    bk_status st = bk_json_decode(&f, g_form, "{}", 2, NULL, &err);
+    if (st != BK_OK)
+        fprintf(stderr, "%s\n", bk_error_message(err));
+    assert_int_equal(st, BK_OK);
+    assert_int_equal(bk_validate(g_form, &f, 0, &err), BK_OK);
+    bk_clear(g_form, &f);
+}
+
+static void table_driven_cases(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = bk_test_read("validate_cases.json", &len);
+    assert_non_null(text);
+    json_error_t je;
+    json_t *cases = json_loads(text, 0, &je);
+    free(text);
+    assert_true(json_is_array(cases));
+    size_t i;
+    json_t *c;
+    int failed = 0;
+    json_array_foreach(cases, i, c) {
+        const char *field = json_string_value(json_object_get(c, "field"));
+        json_t *value = json_object_get(c, "value");
+        json_t *want = json_object_get(c, "problems");
+        json_t *doc = json_object();
+        json_object_set(doc, field, value);
+        char *body = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        Form f;
+        bk_error *err = NULL;
+        bk_status st = bk_json_decode(&f, g_form, body, strlen(body), NULL, &err);
+        bool ok = true;
+        if (json_array_size(want) == 0) {
+            ok = st == BK_OK;
+        } else {
+            ok = st == BK_EVALIDATION && bk_error_count(err) == json_array_size(want);
+            for (size_t k = 0; ok && k < json_array_size(want); k++) {
+                json_t *p = json_array_get(want, k);
+                ok = strcmp(bk_error_path(err, k), json_string_value(json_array_get(p, 0))) == 0 &&
+                     strcmp(bk_error_problem_code(err, k), json_string_value(json_array_get(p, 1))) == 0;
+            }
+        }
+        if (!ok) {
+            fprintf(stderr, "case %zu (%s): %s -> %s: %s\n", i,
+                json_string_value(json_object_get(c, "note")), body, bk_status_name(st),
+                bk_error_message(err));
+            for (size_t k = 0; k < bk_error_count(err); k++)
+                fprintf(stderr, "   %s %s %s\n", bk_error_path(err, k), bk_error_problem_code(err, k),
+                    bk_error_problem_params(err, k));
+            failed++;
+        }
+        if (st == BK_OK)
+            bk_clear(g_form, &f);
+        bk_error_free(err);
+        free(body);
+    }
+    assert_true(json_array_size(cases) >= 60);
+    json_decref(cases);
+    assert_int_equal(failed, 0);
+}
+
+static void every_violation_is_reported_with_params(void **state)
+{
+    (void)state;
+    const char *body = "{\"age\":151,\"name\":\"toolong\",\"tags\":[\"ab\",\"x\",\"ab\",\"Q1\"],"
+        "\"email\":\"nope\",\"span\":{\"start\":5,\"end\":1},\"nums\":[]}";
+    Form f;
+    bk_error *err = NULL;
+    assert_int_equal(bk_json_decode(&f, g_form, body, strlen(body), NULL, &err), BK_EVALIDATION);
+    bk_assert_problem(err, "$.age", "above_max");
+    bk_assert_problem(err, "$.name", "too_long");
+    bk_assert_problem(err, "$.tags", "too_many_items");
+    bk_assert_problem(err, "$.tags", "unique");
+    bk_assert_problem(err, "$.tags[1]", "too_short");
+    bk_assert_problem(err, "$.tags[3]", "pattern");
+    bk_assert_problem(err, "$.email", "format");
+    bk_assert_problem(err, "$.span.end", "custom:end_before_start");
+    bk_assert_problem(err, "$.nums", "too_few_items");
+    assert_int_equal(bk_error_count(err), 10);
+    for (size_t i = 0; i < bk_error_count(err); i++) {
+        if (strcmp(bk_error_path(err, i), "$.age") == 0) {
+            assert_string_equal(bk_error_problem_params(err, i), "{\"max\":150}");
+            assert_string_equal(bk_error_problem_message(err, i), "must be <= 150");
+        }
+        if (strcmp(bk_error_path(err, i), "$.name") == 0)
+            assert_string_equal(bk_error_problem_message(err, i), "Name is too long");
+    }
+    assert_int_equal(bk_error_http_status(err), 422);
+    char *json = NULL;
+    assert_int_equal(bk_error_to_json(&json, NULL, err, NULL), BK_OK);
+    json_error_t je;
+    json_t *v = json_loads(json, 0, &je);
+    assert_non_null(v);
+    json_t *e = json_object_get(v, "error");
+    assert_string_equal(json_string_value(json_object_get(e, "code")), "validation_failed");
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 422);
+    json_t *d0 = json_array_get(json_object_get(e, "details"), 0);
+    assert_string_equal(json_string_value(json_object_get(d0, "path")), "$.age");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(d0, "params"), "max")), 150);
+    assert_int_equal(json_array_size(json_object_get(e, "details")), 10);
+    json_decref(v);
+    bk_free(json);
+
+    bk_http_options ho;
+    assert_int_equal(bk_http_options_init(&ho), BK_OK);
+    ho.problem_json = true;
+    ho.status[BK_EVALIDATION] = 400;
+    assert_int_equal(bk_error_http_status_ex(err, &ho), 400);
+    assert_int_equal(bk_error_to_json(&json, NULL, err, &ho), BK_OK);
+    v = json_loads(json, 0, &je);
+    assert_non_null(v);
+    assert_string_equal(json_string_value(json_object_get(v, "title")), "Bad Request");
+    assert_int_equal(json_integer_value(json_object_get(v, "status")), 400);
+    assert_int_equal(json_array_size(json_object_get(v, "errors")), 10);
+    json_decref(v);
+    bk_free(json);
+    bk_error_free(err);
+}
+
+static void internal_errors_do_not_leak_details(void **state)
+{
+    (void)state;
+    Form f;
+    bk_error *err = NULL;
+    bk_decode_options o = BK_DECODE_OPTIONS_INIT;
+    o.version = 77; /* a programming error: 500, and no internals in the body */
+    assert_int_equal(bk_json_decode(&f, g_form, "{}", 2, &o, &err), BK_EINVAL);
+    assert_int_equal(bk_error_http_status(err), 500);
+    char *json = NULL;
+    assert_int_equal(bk_error_to_json(&json, NULL, err, NULL), BK_OK);
+    assert_string_equal(json, "{\"error\":{\"message\":\"internal error\",\"code\":\"internal\",\"status\":500}}");
+    bk_free(json);
+    bk_error_free(err);
+}
+
+static void validation_can_be_skipped_and_run_on_demand(void **state)
+{
+    (void)state;
+    Form f;
+    bk_error *err = NULL;
+    bk_decode_options o = BK_DECODE_OPTIONS_INIT;
+    o.skip_validation = true;
+    const char *body = "{\"age\":-1}";
+    assert_int_equal(bk_json_decode(&f, g_form, body, strlen(body), &o, &err), BK_OK);
+    assert_int_equal(bk_validate(g_form, &f, 0, &err), BK_EVALIDATION);
+    bk_assert_problem(err, "$.age", "below_min");
+    bk_error_free(err);
+    f.age = 20;
+    assert_int_equal(bk_validate(g_form, &f, 0, &err), BK_OK);
+    /* optional fields are checked only when present */
+    assert_int_equal(f.nick_p, BK_ABSENT);
+    f.nick = bk_malloc(2);
+    strcpy(f.nick, "x");
+    f.nick_p = BK_NULL;
+    assert_int_equal(bk_validate(g_form, &f, 0, &err), BK_OK);
+    f.nick_p = BK_PRESENT;
+    assert_int_equal(bk_validate(g_form, &f, 0, &err), BK_EVALIDATION);
+    bk_assert_problem(err, "$.nick", "too_short");
+    bk_error_free(err);
+    /* the custom validator ran with its payload */
+    g_even_calls = 0;
+    f.level = 5;
+    assert_int_equal(bk_validate(g_form, &f, 0, &err), BK_EVALIDATION);
+    bk_assert_problem(err, "$.level", "custom:even");
+    assert_true(g_even_calls > 0);
+    bk_error_free(err);
+    bk_clear(g_form, &f);
+}
+
+/* ---- model errors: constraints that cannot apply ------------------------------ */
+
+typedef struct { int32_t n; char *s; bk_strs l; } Bad;
+
+static void bad_constraints_fail_the_build(void **state)
+{
+    (void)state;
+    struct { bk_field f; const char *needle; } cases[] = {
+        { BK_FIELD(Bad, n, BK_I32, BK_MAX_LEN(3)), "min_len/max_len" },
+        { BK_FIELD(Bad, s, BK_STR, BK_MIN(1)), "min/max" },
+        { BK_FIELD(Bad, n, BK_I32, BK_MIN(5), BK_MAX(1)), "above max" },
+        { BK_FIELD(Bad, n, BK_I32, BK_MULTIPLE_OF(0)), "positive" },
+        { BK_FIELD(Bad, s, BK_STR, BK_PATTERN("(ab")), "pattern" },
+        { BK_FIELD(Bad, s, BK_STR, BK_PATTERN("a\\1")), "pattern" },
+        { BK_FIELD(Bad, n, BK_I32, BK_PATTERN("a")), "strings only" },
+        { BK_FIELD(Bad, n, BK_I32, BK_ONE_OF("[1, \"x\"]")), "one_of value 1" },
+        { BK_FIELD(Bad, n, BK_I32, BK_ONE_OF("[]")), "non-empty" },
+        { BK_FIELD(Bad, n, BK_I32, BK_CONST("1.5")), "const" },
+        { BK_FIELD(Bad, s, BK_STR, BK_UNIQUE_ITEMS), "lists only" },
+        { BK_LIST(Bad, l, BK_STR, BK_EACH(BK_MIN(1))), "min/max" },
+        { BK_FIELD(Bad, s, BK_STR, BK_MESSAGES("nope", "x")), "unknown code" },
+        { BK_FIELD(Bad, s, BK_STR, BK_FORMAT((bk_format)99)), "format" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bk_field fields[1] = { cases[i].f };
+        bk_model_def def = BK_MODEL_DEF(Bad, fields);
+        bk_model *m = NULL;
+        bk_error *err = NULL;
+        bk_status st = bk_model_new(&m, &def, &err);
+        if (st != BK_EMODEL || !strstr(bk_error_message(err), cases[i].needle)) {
+            fprintf(stderr, "case %zu: %s: %s\n", i, bk_status_name(st), bk_error_message(err));
+            fail();
+        }
+        assert_null(m);
+        bk_error_free(err);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_are_valid),
+        cmocka_unit_test(table_driven_cases),
+        cmocka_unit_test(every_violation_is_reported_with_params),
+        cmocka_unit_test(internal_errors_do_not_leak_details),
+        cmocka_unit_test(validation_can_be_skipped_and_run_on_demand),
+        cmocka_unit_test(bad_constraints_fail_the_build),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
