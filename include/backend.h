@@ -13,5 +13,6 @@
 #include "backend/json.h"
 #include "backend/record.h"
 #include "backend/validate.h"
+#include "backend/store.h"
 
 #endif

@@ -37,6 +37,7 @@ const char *bk_status_name(bk_status st)
     case BK_ITEROVER: return "BK_ITEROVER";
     case BK_EUNAUTHORIZED: return "BK_EUNAUTHORIZED";
     case BK_ETIMEOUT: return "BK_ETIMEOUT";
+    case BK_ESCHEMA: return "BK_ESCHEMA";
     }
     return "BK_UNKNOWN";
 }

@@ -66,7 +66,8 @@ typedef enum bk_status {
     BK_EINTERNAL = 16,  /**< an internal error (a bug or an unexpected engine state) */
     BK_ITEROVER = 17,   /**< an iterator is exhausted (not a failure) */
     BK_EUNAUTHORIZED = 18, /**< the caller is not authenticated or not allowed */
-    BK_ETIMEOUT = 19    /**< an operation did not finish in time */
+    BK_ETIMEOUT = 19,   /**< an operation did not finish in time */
+    BK_ESCHEMA = 20     /**< a database schema differs from the model */
 } bk_status;
 
 /**

@@ -238,6 +238,7 @@ typedef struct bk_field {
     bk_validate_fn validate;               /**< custom validator of the value (or NULL) */
     void *validate_payload;                /**< passed to validate */
     const char *validate_name;             /**< name of the custom validator (for documents) */
+    bool row_version;                      /**< storage: optimistic-locking version (an integer) */
 } bk_field;
 
 /** Version of ::bk_model_def that BK_MODEL_DEF fills in. */
@@ -574,6 +575,19 @@ BK_EXTERN(void) bk_clear(const bk_model *model, void *obj);
  * attributes `rename_all` (serde's case name), `deny_unknown` (bool); union
  * attributes `tagging` ("external" | "internal" | "adjacent" | "untagged"),
  * `tag`, `content` (strings).
+ *
+ * Constraints (::bk_check, docs/validation.md) are field attributes too:
+ * `min`, `max` (numbers, inclusive), `exclusive_min`, `exclusive_max`
+ * (numbers: the bound and its exclusive flag; each replaces the bound on its
+ * side), `multiple_of` (number > 0), `min_len`, `max_len`, `min_items`,
+ * `max_items` (non-negative integers), `unique_items` (bool), `pattern`
+ * (string), `format` ("email", "uri", "uuid", "hostname", "ipv4", "ipv6",
+ * "date-time", "date", "time"), `one_of` (array of allowed values), `const`
+ * (any JSON), `messages` (object: code -> message), `each` (object of the
+ * same constraint keys, applied to each list item or map value) and
+ * `validator` (string: the name of a custom validator). The model attribute
+ * `validator` names the model's validator. Whether a constraint fits the
+ * field's type is checked when the model is built (BK_EMODEL).
  */
 typedef struct bk_builder bk_builder;
 
@@ -617,6 +631,43 @@ BK_EXTERN(bk_status) bk_builder_field(bk_builder *b, const char *name,
  */
 BK_EXTERN(bk_status) bk_builder_field_attr(bk_builder *b, const char *key,
     const char *json_value, bk_error **err);
+
+/**
+ * @brief Attach a custom validator to the current field (the one the last
+ * bk_builder_field() added): @p fn is called with a pointer to the field's
+ * C value (in the record storage) and @p payload whenever a value of the
+ * model is validated (docs/validation.md#custom-validators).
+ *
+ * Replaces any validator set before, including one named by the
+ * `validator` attribute (documents carry only the name; the host supplies
+ * the function here). @p name (copied; may be NULL) is written to
+ * documents by bk_model_to_doc() as the field's `validator` attribute.
+ * @p fn may be NULL to keep only the name. @p payload is not copied: it
+ * must outlive every model built from this definition, and @p fn must be
+ * safe to call from every thread that validates.
+ * @retval BK_OK
+ * @retval BK_EMODEL  no current field, or @p name is empty or not UTF-8.
+ * @retval BK_EINVAL  @p b is NULL. @retval BK_EMISUSE not a builder.
+ * @retval BK_ENOMEM  the builder is unchanged.
+ * Not thread-safe (see ::bk_builder). @since 0.1
+ */
+BK_EXTERN(bk_status) bk_builder_field_validator(bk_builder *b, bk_validate_fn fn,
+    void *payload, const char *name, bk_error **err);
+
+/**
+ * @brief Attach a custom validator to the current model (the one the last
+ * bk_builder_model() started): @p fn is called with a pointer to the whole
+ * record (cross-field rules) after the model's fields are validated.
+ * Same rules as bk_builder_field_validator(): replaces any validator set
+ * before, @p name (copied; may be NULL) is the model's `validator`
+ * attribute in documents, @p payload must outlive the models.
+ * @retval BK_OK
+ * @retval BK_EMODEL  no current model, or @p name is empty or not UTF-8.
+ * @retval BK_EINVAL, BK_EMISUSE, BK_ENOMEM (the builder is unchanged).
+ * Not thread-safe (see ::bk_builder). @since 0.1
+ */
+BK_EXTERN(bk_status) bk_builder_model_validator(bk_builder *b, bk_validate_fn fn,
+    void *payload, const char *name, bk_error **err);
 
 /**
  * @brief Define an enum named @p name whose JSON names are the @p n strings

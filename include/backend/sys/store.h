@@ -1,0 +1,127 @@
+/**
+ * @file backend/sys/store.h
+ * @brief The storage adapter interface, for authors of new engines.
+ *
+ * Weaker stability than the public API: it may change in a minor release
+ * (the `version` member tells which). The generic store (connection pool,
+ * transactions and savepoints, statement cache, SQL generation for schema,
+ * CRUD and queries, migrations, drift detection) is written once against
+ * this interface; an adapter supplies connections, statements and a few
+ * dialect facts. Adding an engine = one more ::bk_store_driver passing the
+ * storage conformance suite (tests/test_store.c runs it for every driver).
+ */
+#ifndef BK_SYS_STORE_H
+#define BK_SYS_STORE_H
+
+#include "../common.h"
+#include "../error.h"
+#include "../model.h"
+#include "../store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An adapter's connection (opaque to the core). */
+typedef struct bk_store_conn bk_store_conn;
+/** An adapter's prepared statement (opaque to the core). */
+typedef struct bk_store_stmt bk_store_stmt;
+
+/** Column value types as reported by an adapter. */
+typedef enum bk_sql_type {
+    BK_SQL_NULL = 0, BK_SQL_INTEGER, BK_SQL_REAL, BK_SQL_TEXT, BK_SQL_BLOB
+} bk_sql_type;
+
+/** What the core needs to know about an existing table (drift detection). */
+typedef struct bk_store_column_info {
+    char *name;        /**< column name */
+    char *type;        /**< declared type, upper case ("INTEGER", "TEXT") */
+    bool not_null;     /**< NOT NULL */
+    bool primary_key;  /**< part of the primary key */
+} bk_store_column_info;
+
+/** An existing index (drift detection). */
+typedef struct bk_store_index_info {
+    char *name;        /**< index name */
+    char *column;      /**< first column */
+    bool unique;       /**< UNIQUE */
+} bk_store_index_info;
+
+/** An existing table, filled by bk_store_driver.table_info (all strings
+ * allocated with bk_malloc; freed by the core with bk_store_table_info_clear). */
+typedef struct bk_store_table_info {
+    bool exists;
+    bk_store_column_info *columns;
+    size_t ncolumns;
+    bk_store_index_info *indexes;
+    size_t nindexes;
+} bk_store_table_info;
+
+/** @brief Release what a table_info holds. NULL-safe. @since 0.1 */
+BK_EXTERN(void) bk_store_table_info_clear(bk_store_table_info *info);
+
+/** Version of ::bk_store_driver. */
+#define BK_STORE_DRIVER_VERSION 1
+
+/**
+ * An engine. Every function returns a bk_status and fills `err` on failure
+ * with the engine's message; constraint failures map to BK_ECONFLICT
+ * (unique, primary key), BK_EVALIDATION (NOT NULL, CHECK), lock contention to
+ * BK_EBUSY, the rest to BK_EIO. A connection is used by one thread at a time
+ * (the core guarantees it).
+ */
+typedef struct bk_store_driver {
+    unsigned int version;          /**< ::BK_STORE_DRIVER_VERSION */
+    const char *scheme;            /**< URI scheme it serves ("sqlite") */
+    bool numbered_params;          /**< placeholders $1, $2 (else ?) */
+    bool single_connection;        /**< the URI designates a private database (":memory:"): pool of one */
+
+    /** SQL type of a column of this kind ("INTEGER", "TEXT", ...). */
+    const char *(*column_type)(bk_kind kind);
+
+    bk_status (*open)(bk_store_conn **out, const char *uri_rest, const bk_store_options *opts,
+        bk_error **err);
+    void (*close)(bk_store_conn *c);
+    /** Run statements without results (several, separated by ';'). */
+    bk_status (*exec)(bk_store_conn *c, const char *sql, bk_error **err);
+    bk_status (*prepare)(bk_store_stmt **out, bk_store_conn *c, const char *sql, bk_error **err);
+    bk_status (*bind_null)(bk_store_stmt *s, int i, bk_error **err);
+    bk_status (*bind_i64)(bk_store_stmt *s, int i, int64_t v, bk_error **err);
+    bk_status (*bind_f64)(bk_store_stmt *s, int i, double v, bk_error **err);
+    /** Text and blobs are copied by the adapter (or kept until the next reset). */
+    bk_status (*bind_text)(bk_store_stmt *s, int i, const char *v, size_t n, bk_error **err);
+    bk_status (*bind_blob)(bk_store_stmt *s, int i, const void *v, size_t n, bk_error **err);
+    /** BK_OK: a row is available; BK_ITEROVER: done. */
+    bk_status (*step)(bk_store_stmt *s, bk_error **err);
+    int (*column_count)(bk_store_stmt *s);
+    bk_sql_type (*column_type_of)(bk_store_stmt *s, int i);
+    int64_t (*column_i64)(bk_store_stmt *s, int i);
+    double (*column_f64)(bk_store_stmt *s, int i);
+    /** Valid until the next step, reset or finalize. */
+    const char *(*column_text)(bk_store_stmt *s, int i, size_t *len);
+    const void *(*column_blob)(bk_store_stmt *s, int i, size_t *len);
+    /** Ready the statement for new bindings and a new run. */
+    void (*reset)(bk_store_stmt *s);
+    void (*finalize)(bk_store_stmt *s);
+    /** Rows changed by the last statement. */
+    int64_t (*changes)(bk_store_conn *c);
+    /** Describe a table (exists = false when missing). */
+    bk_status (*table_info)(bk_store_conn *c, const char *table, bk_store_table_info *out,
+        bk_error **err);
+    /** Take the migration lock (released when the transaction ends): for
+     * SQLite BEGIN IMMEDIATE, for PostgreSQL an advisory lock. */
+    bk_status (*begin_exclusive)(bk_store_conn *c, bk_error **err);
+} bk_store_driver;
+
+/**
+ * @brief Make a driver available to bk_store_open() for its scheme. The
+ * driver struct must outlive every store using it. SQLite is built in.
+ * @retval BK_OK, BK_EINVAL (bad version, scheme taken), BK_ENOMEM.
+ * Thread-safe. @since 0.1
+ */
+BK_EXTERN(bk_status) bk_store_register_driver(const bk_store_driver *driver, bk_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
