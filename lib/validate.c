@@ -242,10 +242,10 @@ typedef struct vctx {
     bk__errors errs;
     seg *path;
     size_t npath, cpath;
-    seg path0[32];
     bool stop;         /* a validator asked to stop, or the cap was hit */
     bool user_stop;
     bool oom;
+    seg path0[32];     /* last: bk__validate_obj zeroes what precedes it */
 } vctx;
 
 struct bk_report {

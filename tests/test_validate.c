@@ -200,7 +200,7 @@ static void every_violation_is_reported_with_params(void **state)
     bk_assert_problem(err, "$.email", "format");
     bk_assert_problem(err, "$.span.end", "custom:end_before_start");
     bk_assert_problem(err, "$.nums", "too_few_items");
-    assert_int_equal(bk_error_count(err), 10);
+    assert_int_equal(bk_error_count(err), 9);
     for (size_t i = 0; i < bk_error_count(err); i++) {
         if (strcmp(bk_error_path(err, i), "$.age") == 0) {
             assert_string_equal(bk_error_problem_params(err, i), "{\"max\":150}");
@@ -221,7 +221,7 @@ static void every_violation_is_reported_with_params(void **state)
     json_t *d0 = json_array_get(json_object_get(e, "details"), 0);
     assert_string_equal(json_string_value(json_object_get(d0, "path")), "$.age");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(d0, "params"), "max")), 150);
-    assert_int_equal(json_array_size(json_object_get(e, "details")), 10);
+    assert_int_equal(json_array_size(json_object_get(e, "details")), 9);
     json_decref(v);
     bk_free(json);
 
@@ -235,7 +235,7 @@ static void every_violation_is_reported_with_params(void **state)
     assert_non_null(v);
     assert_string_equal(json_string_value(json_object_get(v, "title")), "Bad Request");
     assert_int_equal(json_integer_value(json_object_get(v, "status")), 400);
-    assert_int_equal(json_array_size(json_object_get(v, "errors")), 10);
+    assert_int_equal(json_array_size(json_object_get(v, "errors")), 9);
     json_decref(v);
     bk_free(json);
     bk_error_free(err);
