@@ -355,12 +355,23 @@ static void fmt_num(char *out, size_t n, double v)
         snprintf(out, n, "%.17g", v);
 }
 
-static size_t code_points(const char *s)
+/* Code points in s[0..n) (valid UTF-8): bytes minus continuation bytes,
+ * counted eight at a time. */
+static size_t code_points(const char *s, size_t n)
 {
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        n += (*p & 0xC0) != 0x80;
-    return n;
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    size_t cont = 0;
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        /* 10xxxxxx: top bit set and the next bit clear */
+        uint64_t m = w & ~(w << 1) & 0x8080808080808080ull;
+        cont += (size_t)__builtin_popcountll(m);
+        p += 8;
+    }
+    for (; p < e; p++)
+        cont += (*p & 0xC0) == 0x80;
+    return n - cont;
 }
 
 static void check_number(vctx *c, const bk__check *chk, bk_kind k, const void *p)
@@ -428,9 +439,15 @@ static void check_string(vctx *c, const bk__check *chk, const char *str)
     const bk_check *s = &chk->src;
     if (!str)
         str = "";
-    if (s->has_min_len || s->has_max_len)
-        check_length(c, chk, code_points(str), false);
-    size_t n = (s->pattern || s->format) ? strlen(str) : 0;
+    size_t n = strlen(str);
+    if (s->has_min_len || s->has_max_len) {
+        /* A string has between n/4 and n code points: count them only when
+         * the byte length alone does not decide. */
+        bool need = (s->has_max_len && n > s->max_len) ||
+                    (s->has_min_len && n < 4 * s->min_len);
+        if (need)
+            check_length(c, chk, code_points(str, n), false);
+    }
     if (chk->re && !bk__re_search(chk->re, str, n)) {
         size_t ql;
         char *q = bk__json_key(chk->pattern, strlen(chk->pattern), &ql);

@@ -341,7 +341,7 @@ static const char *const UG_ASCII_LAST[] = {
     "rossi", "yamada", "tanaka", "nunez", "ostergaard", "bronte", "jones", "okafor",
 };
 static const char *const UG_DOMAINS[] = {
-    "example.com", "mail.example.org", "corp.example.net", "uni-münchen.example", "example.co.jp",
+    "example.com", "mail.example.org", "corp.example.net", "uni-muenchen.example", "example.co.jp",
 };
 static const char *const UG_TAGS[] = {
     "beta", "c", "rust", "go", "python", "vip", "early-adopter", "café", "東京", "newsletter",
