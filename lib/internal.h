@@ -341,9 +341,10 @@ const bk__type *bk__schema_type(bk__schema *s, bk_kind kind, const bk__type *ele
     bk_model *model, const bk__enum *enm, const bk__union *uni);
 /* Finish every model and union of the schema (all were added by this
  * build): check names, unions and direct embedding cycles, then derive JSON
- * names, views, lookup tables and defaults. BK_EMODEL naming the model and
- * field on an invalid definition; BK_ENOMEM (*err possibly unset: the
- * caller reports it). */
+ * names, views, lookup tables and defaults, then compile the fields'
+ * declared checks (bk__check_declare) and set has_checks. BK_EMODEL naming
+ * the model and field on an invalid definition; BK_ENOMEM (*err possibly
+ * unset: the caller reports it). */
 bk_status bk__schema_finish(bk__schema *s, bk_error **err);
 /* Keyword of a plain kind ("i32"), or NULL for the composite kinds. */
 const char *bk__kind_keyword(bk_kind k);
@@ -358,6 +359,12 @@ const char *bk__skip_if_name(bk_skip_if s);
 bool bk__skip_if_from_name(const char *s, bk_skip_if *out);
 /* Free what a bk__field owns (not the field itself). */
 void bk__field_dispose(bk__field *f);
+/* A declared check for bk__field.check / elem_check before the finishing
+ * pass: a copy of src whose strings the bk__check owns (pattern, one_of,
+ * const_value, messages), not compiled; bk__schema_finish compiles it
+ * against the field's type (bk__check_new). *out is NULL when src sets
+ * nothing (src may be NULL). BK_ENOMEM. (model.c) */
+bk_status bk__check_declare(bk__check **out, const bk_check *src);
 /* True for [A-Za-z_][A-Za-z0-9_.]* (names usable in type expressions). */
 bool bk__model_is_ident(const char *s);
 /* True for the keywords of type expressions (i32 ... json, list, map, ptr),

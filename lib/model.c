@@ -27,7 +27,9 @@ enum {
     BS_CHECK_BUSY = 3,  /* embedding cycle check in progress */
     BS_CHECKED = 4,
     BS_VIEW_BUSY = 5,   /* JSON view being computed */
-    BS_DONE = 6
+    BS_DONE = 6,
+    BS_HC_NO = 7,       /* union of this build, no checks found below it (yet) */
+    BS_HC_YES = 8       /* union of this build with checks below it */
 };
 
 #define MAX_TYPE_DEPTH 32
@@ -316,7 +318,49 @@ void bk__field_dispose(bk__field *f)
     bk__free(f->default_json);
     bk__free(f->default_enc);
     bk__free(f->key_json);
+    bk__check_free(f->check);
+    bk__check_free(f->elem_check);
+    bk__free(f->validate_name);
     memset(f, 0, sizeof(*f));
+}
+
+/* A declared check: a copy of src whose strings the bk__check owns, not
+ * compiled yet (bk__schema_finish compiles it against the field's type).
+ * *out is NULL when src sets nothing. BK_ENOMEM. */
+bk_status bk__check_declare(bk__check **out, const bk_check *src)
+{
+    *out = NULL;
+    if (!src || (!bk__check_any(src) && !src->messages))
+        return BK_OK;
+    bk__check *c = bk__calloc(1, sizeof(*c));
+    if (!c)
+        return BK_ENOMEM;
+    c->src = *src;
+    c->src.pattern = c->src.one_of = c->src.const_value = NULL;
+    c->src.messages = NULL;
+    if ((src->pattern && !(c->pattern = bk__strdup(src->pattern)))
+            || (src->one_of && !(c->one_of = bk__strdup(src->one_of)))
+            || (src->const_value && !(c->const_value = bk__strdup(src->const_value))))
+        goto oom;
+    c->src.pattern = c->pattern;
+    c->src.one_of = c->one_of;
+    c->src.const_value = c->const_value;
+    if (src->messages) {
+        size_t n = 0;
+        while (src->messages[n])
+            n++;
+        if (!(c->messages = bk__calloc(n + 1, sizeof(*c->messages))))
+            goto oom;
+        for (size_t i = 0; i < n; i++)
+            if (!(c->messages[i] = bk__strdup(src->messages[i])))
+                goto oom;
+        c->src.messages = (const char *const *)c->messages;
+    }
+    *out = c;
+    return BK_OK;
+oom:
+    bk__check_free(c);
+    return BK_ENOMEM;
 }
 
 /* Free one entity of a schema (the schema frees them all together). */
@@ -324,6 +368,7 @@ static void model_free(bk_model *m)
 {
     m->magic = 0;
     bk__free(m->name);
+    bk__free(m->validate_name);
     for (size_t i = 0; i < m->nfields; i++)
         bk__field_dispose(&m->fields[i]);
     bk__free(m->fields);
@@ -752,6 +797,14 @@ static bk_status c_field(cbuild *cb, bk_model *m, const bk_model_def *def, size_
             }
         }
     }
+    /* constraints are compiled by the finishing pass, once types are known */
+    if ((st = bk__check_declare(&f->check, &fd->check)) != BK_OK
+            || (st = bk__check_declare(&f->elem_check, fd->elem_check)) != BK_OK)
+        return st;
+    f->validate = fd->validate;
+    f->validate_payload = fd->validate_payload;
+    if (fd->validate_name && !(f->validate_name = bk__strdup(fd->validate_name)))
+        return BK_ENOMEM;
     return BK_OK;
 }
 
@@ -796,6 +849,10 @@ static bk_status c_model(cbuild *cb, const bk_model_def *def, const where *w, bk
     m->rename_all = def->rename_all;
     m->deny_unknown = def->deny_unknown;
     m->from_c = true;
+    m->validate = def->validate;
+    m->validate_payload = def->validate_payload;
+    if (def->validate_name && !(m->validate_name = bk__strdup(def->validate_name)))
+        return BK_ENOMEM;
     if ((st = memo_put(cb, def, m)) != BK_OK)
         return st;
     if (def->nfields) {
@@ -1500,11 +1557,171 @@ static bk_status field_default(bk_model *m, bk__field *f, bk_error **err)
     return BK_OK;
 }
 
+/* ---- constraints --------------------------------------------------------------- */
+
+/* Compile one declared check of field f (see bk__check_declare) against
+ * type t and put the compiled one (NULL when it sets nothing) in its place.
+ * `what` qualifies the field in messages ("each" for element checks). */
+static bk_status compile_check(bk__check **slot, const bk__type *t, const bk_model *m,
+    const bk__field *f, const char *what, bk_error **err)
+{
+    bk__check *c = NULL;
+    bk_status st;
+    char small[128], *name = small;
+    size_t n = strlen(f->name) + (what ? strlen(what) + 4 : 0) + 1;
+    if (n > sizeof(small) && !(name = bk__malloc(n)))
+        return BK_ENOMEM;
+    snprintf(name, n, what ? "%s (%s)" : "%s", f->name, what);
+    st = bk__check_new(&c, &(*slot)->src, t, m->name, name, err);
+    if (name != small)
+        bk__free(name);
+    if (st != BK_OK)
+        return st;
+    bk__check_free(*slot);
+    *slot = c;
+    return BK_OK;
+}
+
+/* Compile the declared checks of field f of m: the value's against the
+ * field's type, each element's against the list element or map value
+ * type. BK_EMODEL when a constraint does not fit (bk__check_new) or when
+ * element constraints are declared on something else than a list or map. */
+static bk_status field_checks(bk_model *m, bk__field *f, bk_error **err)
+{
+    bk_status st;
+    const bk__check *dc[2] = { f->check, f->elem_check };
+    for (int i = 0; i < 2; i++) {
+        bool ok = !dc[i] || !dc[i]->pattern || str_utf8(dc[i]->pattern);
+        for (size_t k = 0; ok && dc[i] && dc[i]->messages && dc[i]->messages[k]; k++)
+            ok = str_utf8(dc[i]->messages[k]);
+        if (!ok)
+            return bk__model_error(err, "model", m->name, "field", f->name,
+                "a pattern or message is not valid UTF-8");
+    }
+    if (f->validate_name && (!f->validate_name[0] || !str_utf8(f->validate_name)))
+        return bk__model_error(err, "model", m->name, "field", f->name,
+            "the validator name is empty or not valid UTF-8");
+    if (f->check && (st = compile_check(&f->check, f->type, m, f, NULL, err)) != BK_OK)
+        return st;
+    if (!f->elem_check)
+        return BK_OK;
+    if (f->type->kind != BK_LIST && f->type->kind != BK_MAP)
+        return bk__model_error(err, "model", m->name, "field", f->name,
+            "each (constraints on elements) needs a list or a map, not %s", f->type->expr);
+    return compile_check(&f->elem_check, f->type->elem, m, f, "each", err);
+}
+
+/* Whether a union of a finished schema reaches a model with checks (whose
+ * has_checks is final): breadth-first over the unions it nests, each once. */
+static bk_status foreign_union_checks(const bk__union *u0, bool *out)
+{
+    const bk__union **seen = NULL;
+    size_t n = 0, cap = 0;
+    *out = false;
+    if (!(seen = grow(seen, n, &cap, sizeof(*seen))))
+        return BK_ENOMEM;
+    seen[n++] = u0;
+    for (size_t i = 0; i < n && !*out; i++) {
+        for (size_t k = 0; k < seen[i]->n && !*out; k++) {
+            const bk__type *t = seen[i]->variants[k].type;
+            while (t && (t->kind == BK_LIST || t->kind == BK_MAP))
+                t = t->elem;
+            if (!t)
+                continue;
+            if (t->kind == BK_MODEL || t->kind == BK_MODEL_PTR) {
+                *out = t->model->has_checks;
+            } else if (t->kind == BK_UNION) {
+                bool found = false;
+                for (size_t j = 0; j < n && !found; j++)
+                    found = seen[j] == t->uni;
+                if (found)
+                    continue;
+                const bk__union **arr = grow(seen, n, &cap, sizeof(*seen));
+                if (!arr) {
+                    bk__free(seen);
+                    return BK_ENOMEM;
+                }
+                seen = arr;
+                seen[n++] = t->uni;
+            }
+        }
+    }
+    bk__free(seen);
+    return BK_OK;
+}
+
+/* Whether a value of type t may hold something with checks, as far as the
+ * marks say now: models by has_checks, unions of this build by their
+ * BS_HC_* mark, unions of finished schemas by a walk. */
+static bk_status type_checks(const bk__type *t, bool *out)
+{
+    while (t->kind == BK_LIST || t->kind == BK_MAP)
+        t = t->elem;
+    *out = false;
+    if (t->kind == BK_MODEL || t->kind == BK_MODEL_PTR)
+        *out = t->model->has_checks;
+    else if (t->kind == BK_UNION && t->uni->build_state == BS_HC_YES)
+        *out = true;
+    else if (t->kind == BK_UNION && t->uni->build_state != BS_HC_NO)
+        return foreign_union_checks(t->uni, out);
+    return BK_OK;
+}
+
+/*
+ * has_checks of every model of the schema: a constraint or custom
+ * validator on the model or one of its fields, or anywhere below it
+ * (nested models, list elements, map values, union payloads, through
+ * pointers). Models may reach each other in cycles, so the marks are
+ * raised to a fixed point; passes go in reverse creation order, which
+ * settles a chain of references (created in first-reference order) in one
+ * pass. Unions of this build carry their mark in build_state meanwhile.
+ */
+static bk_status schema_checks(bk__schema *s)
+{
+    bk_status st = BK_OK;
+    bool changed, yes;
+    for (size_t i = 0; i < s->nunions; i++)
+        s->unions[i]->build_state = BS_HC_NO;
+    for (size_t i = 0; i < s->nmodels; i++) {
+        bk_model *m = s->models[i];
+        m->has_checks = m->validate != NULL;
+        for (size_t k = 0; k < m->nfields && !m->has_checks; k++)
+            m->has_checks = m->fields[k].check || m->fields[k].elem_check
+                || m->fields[k].validate;
+    }
+    do {
+        changed = false;
+        for (size_t i = s->nunions; i-- > 0 && st == BK_OK;) {
+            bk__union *u = s->unions[i];
+            for (size_t k = 0; k < u->n && u->build_state == BS_HC_NO && st == BK_OK; k++)
+                if (u->variants[k].type
+                        && (st = type_checks(u->variants[k].type, &yes)) == BK_OK && yes) {
+                    u->build_state = BS_HC_YES;
+                    changed = true;
+                }
+        }
+        for (size_t i = s->nmodels; i-- > 0 && st == BK_OK;) {
+            bk_model *m = s->models[i];
+            for (size_t k = 0; k < m->nfields && !m->has_checks && st == BK_OK; k++)
+                if ((st = type_checks(m->fields[k].type, &yes)) == BK_OK && yes) {
+                    m->has_checks = true;
+                    changed = true;
+                }
+        }
+    } while (changed && st == BK_OK);
+    for (size_t i = 0; i < s->nunions; i++)
+        s->unions[i]->build_state = BS_DONE;
+    return st;
+}
+
 /*
  * Finish every model and union of a freshly built schema (see internal.h).
  * Order matters: embedding cycles are rejected before anything recurses
  * through embeddings, views need the JSON names, and defaults need the
- * views (the codec decodes them).
+ * views (the codec decodes them). Constraints come last: their allowed
+ * values are decoded like defaults, which must be known to be sound first;
+ * meanwhile fields hold declared (uncompiled) checks and has_checks is
+ * false, so decoding defaults validates nothing.
  */
 bk_status bk__schema_finish(bk__schema *s, bk_error **err)
 {
@@ -1547,7 +1764,16 @@ bk_status bk__schema_finish(bk__schema *s, bk_error **err)
             if ((st = field_default(m, &m->fields[k], err)) != BK_OK)
                 return st;
     }
-    return BK_OK;
+    for (size_t i = 0; i < s->nmodels; i++) {
+        bk_model *m = s->models[i];
+        if (m->validate_name && (!m->validate_name[0] || !str_utf8(m->validate_name)))
+            return bk__model_error(err, "model", m->name, NULL, NULL,
+                "the validator name is empty or not valid UTF-8");
+        for (size_t k = 0; k < m->nfields; k++)
+            if ((st = field_checks(m, &m->fields[k], err)) != BK_OK)
+                return st;
+    }
+    return schema_checks(s);
 }
 
 /* ---- introspection ------------------------------------------------------------ */

@@ -16,6 +16,13 @@
 #define MAX_EXPR_DEPTH 32
 #define MAX_EMBED_DEPTH 256 /* as in model.c */
 
+/* Constraints as set by attributes; checked against the type at build. */
+typedef struct bcheck {
+    bk_check c;                  /* its strings point to the members below */
+    char *pattern, *one_of, *const_value;   /* one_of, const: compact JSON */
+    char **messages;             /* code, message, ..., NULL */
+} bcheck;
+
 typedef struct bfield {
     char *name;
     char *type;                  /* type expression, syntax checked */
@@ -26,12 +33,19 @@ typedef struct bfield {
     bool default_zero, optional, skip, flatten;
     bool primary_key, auto_id, unique, index;
     bk_skip_if skip_if;
+    bcheck check, each;          /* on the value; on each element */
+    bk_validate_fn validate;
+    void *validate_payload;
+    char *validate_name;
 } bfield;
 
 typedef struct bmodel {
     char *name;
     bk_case rename_all;
     bool deny_unknown;
+    bk_validate_fn validate;
+    void *validate_payload;
+    char *validate_name;
     bfield *fields;
     size_t n, cap;
 } bmodel;
@@ -119,8 +133,22 @@ bk_status bk_builder_new(bk_builder **out, bk_error **err)
     return BK_OK;
 }
 
+static void bcheck_dispose(bcheck *c)
+{
+    bk__free(c->pattern);
+    bk__free(c->one_of);
+    bk__free(c->const_value);
+    for (size_t i = 0; c->messages && c->messages[i]; i++)
+        bk__free(c->messages[i]);
+    bk__free(c->messages);
+    memset(c, 0, sizeof(*c));
+}
+
 static void bfield_dispose(bfield *f)
 {
+    bcheck_dispose(&f->check);
+    bcheck_dispose(&f->each);
+    bk__free(f->validate_name);
     bk__free(f->name);
     bk__free(f->type);
     bk__free(f->rename);
@@ -142,6 +170,7 @@ void bk_builder_free(bk_builder *b)
             bfield_dispose(&m->fields[k]);
         bk__free(m->fields);
         bk__free(m->name);
+        bk__free(m->validate_name);
     }
     for (size_t i = 0; i < b->nunions; i++) {
         bunion *u = &b->unions[i];
@@ -621,10 +650,218 @@ static bk_status set_str(char **dst, const json_t *v)
     return BK_OK;
 }
 
+/* The compact JSON text of v, in bk__malloc memory; NULL on OOM. */
+static char *compact_json(const json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *copy = text ? bk__strdup(text) : NULL;
+    bk__json_free(text);
+    return copy;
+}
+
+/* Replace *dst (owned) with s (owned); false (s NULL) means out of memory. */
+static bool replace_str(char **dst, char *s)
+{
+    if (!s)
+        return false;
+    bk__free(*dst);
+    *dst = s;
+    return true;
+}
+
+#define FORMAT_NAMES "one of \"email\", \"uri\", \"uuid\", \"hostname\", \"ipv4\", " \
+    "\"ipv6\", \"date-time\", \"date\", \"time\""
+
+/* Of the two keys that set one bound (min and exclusive_min, max and
+ * exclusive_max), the one met second in object o, or NULL. */
+static const char *bound_clash(const json_t *o)
+{
+    if (json_object_get(o, "min") && json_object_get(o, "exclusive_min"))
+        return "min";
+    if (json_object_get(o, "max") && json_object_get(o, "exclusive_max"))
+        return "max";
+    return NULL;
+}
+
+/*
+ * Set constraint attribute key of c from v (min, exclusive_min, max,
+ * exclusive_max, multiple_of, min_len, max_len, min_items, max_items,
+ * unique_items, pattern, format, one_of, const, messages). *known is false,
+ * and nothing changes, when key is not one of them. A bound replaces the
+ * previous bound on its side (min and exclusive_min set one lower bound).
+ * Whether a constraint fits the field's type is checked when the model is
+ * built. BK_EMODEL for a value of the wrong type (named `label` in the
+ * message), BK_ENOMEM; c is unchanged on failure.
+ */
+static bk_status check_attr(bcheck *c, const char *key, const char *label, const json_t *v,
+    const ectx *w, bool *known, bk_error **err)
+{
+    bk_status st;
+    size_t *len = NULL;
+    bool *has = NULL;
+    bool lo = strcmp(key, "min") == 0, xlo = strcmp(key, "exclusive_min") == 0;
+    bool hi = strcmp(key, "max") == 0, xhi = strcmp(key, "exclusive_max") == 0;
+    *known = true;
+    if (lo || xlo || hi || xhi) {
+        if ((st = want(json_is_number(v), w, label, "a number", err)) != BK_OK)
+            return st;
+        if (lo || xlo) {
+            c->c.has_min = true;
+            c->c.min_exclusive = xlo;
+            c->c.min = json_number_value(v);
+        } else {
+            c->c.has_max = true;
+            c->c.max_exclusive = xhi;
+            c->c.max = json_number_value(v);
+        }
+        return BK_OK;
+    }
+    if (strcmp(key, "multiple_of") == 0) {
+        if ((st = want(json_is_number(v) && json_number_value(v) > 0, w, label,
+                "a number > 0", err)) != BK_OK)
+            return st;
+        c->c.has_multiple_of = true;
+        c->c.multiple_of = json_number_value(v);
+        return BK_OK;
+    }
+    if (strcmp(key, "min_len") == 0) {
+        len = &c->c.min_len;
+        has = &c->c.has_min_len;
+    } else if (strcmp(key, "max_len") == 0) {
+        len = &c->c.max_len;
+        has = &c->c.has_max_len;
+    } else if (strcmp(key, "min_items") == 0) {
+        len = &c->c.min_items;
+        has = &c->c.has_min_items;
+    } else if (strcmp(key, "max_items") == 0) {
+        len = &c->c.max_items;
+        has = &c->c.has_max_items;
+    }
+    if (len) {
+        bool ok = json_is_integer(v) && json_integer_value(v) >= 0;
+#if SIZE_MAX < INT64_MAX
+        ok = ok && json_integer_value(v) <= (json_int_t)SIZE_MAX;
+#endif
+        if ((st = want(ok, w, label, "a non-negative integer", err)) != BK_OK)
+            return st;
+        *len = (size_t)json_integer_value(v);
+        *has = true;
+        return BK_OK;
+    }
+    if (strcmp(key, "unique_items") == 0) {
+        if ((st = want(json_is_boolean(v), w, label, "a boolean", err)) != BK_OK)
+            return st;
+        c->c.unique_items = json_is_true(v);
+        return BK_OK;
+    }
+    if (strcmp(key, "format") == 0) {
+        bk_format f;
+        if ((st = want(json_is_string(v) && bk__format_from_name(json_string_value(v), &f), w,
+                label, FORMAT_NAMES, err)) != BK_OK)
+            return st;
+        c->c.format = f;
+        return BK_OK;
+    }
+    if (strcmp(key, "pattern") == 0) {
+        if ((st = want(json_is_string(v), w, label, "a string", err)) != BK_OK)
+            return st;
+        if (!replace_str(&c->pattern, bk__strdup(json_string_value(v))))
+            return oom(err);
+        c->c.pattern = c->pattern;
+        return BK_OK;
+    }
+    if (strcmp(key, "one_of") == 0 || strcmp(key, "const") == 0) {
+        bool one_of = key[0] == 'o';
+        if (one_of && (st = want(json_is_array(v), w, label, "an array", err)) != BK_OK)
+            return st;
+        if (!replace_str(one_of ? &c->one_of : &c->const_value, compact_json(v)))
+            return oom(err);
+        c->c.one_of = c->one_of;
+        c->c.const_value = c->const_value;
+        return BK_OK;
+    }
+    if (strcmp(key, "messages") == 0) {
+        const char *code;
+        json_t *msg;
+        bool ok = json_is_object(v);
+        json_object_foreach((json_t *)v, code, msg)
+            ok = ok && json_is_string(msg);
+        if ((st = want(ok, w, label, "an object of strings (code: message)", err)) != BK_OK)
+            return st;
+        size_t n = 0;
+        char **a = bk__calloc(2 * json_object_size(v) + 1, sizeof(*a));
+        if (!a)
+            return oom(err);
+        json_object_foreach((json_t *)v, code, msg) {
+            if (!(a[n] = bk__strdup(code)) || !(a[n + 1] = bk__strdup(json_string_value(msg)))) {
+                for (size_t i = 0; i <= n + 1; i++)
+                    bk__free(a[i]);
+                bk__free(a);
+                return oom(err);
+            }
+            n += 2;
+        }
+        for (size_t i = 0; c->messages && c->messages[i]; i++)
+            bk__free(c->messages[i]);
+        bk__free(c->messages);
+        c->messages = a;
+        c->c.messages = (const char *const *)a;
+        return BK_OK;
+    }
+    *known = false;
+    return BK_OK;
+}
+
+/* "each": an object of constraint attributes for each list item or map
+ * value; it replaces the previous "each" as a whole. */
+static bk_status each_attr(bcheck *each, const json_t *v, const ectx *w, bk_error **err)
+{
+    bk_status st = BK_OK;
+    bcheck tmp;
+    const char *k, *clash;
+    json_t *x;
+    memset(&tmp, 0, sizeof(tmp));
+    if ((st = want(json_is_object(v), w, "each", "an object of constraints", err)) != BK_OK)
+        return st;
+    if ((clash = bound_clash(v)) != NULL)
+        return bk__model_error(err, w->kind, w->name, w->mkind, w->member,
+            "attribute each: %s and exclusive_%s both set one bound", clash, clash);
+    json_object_foreach((json_t *)v, k, x) {
+        bool known;
+        char label[64];
+        snprintf(label, sizeof(label), "each.%s", k);
+        if ((st = check_attr(&tmp, k, label, x, w, &known, err)) != BK_OK)
+            break;
+        if (!known) {
+            st = bk__model_error(err, w->kind, w->name, w->mkind, w->member,
+                "attribute each: unknown constraint %s", k);
+            break;
+        }
+    }
+    if (st != BK_OK) {
+        bcheck_dispose(&tmp);
+        return st;
+    }
+    bcheck_dispose(each);
+    *each = tmp;
+    return BK_OK;
+}
+
+/* "validator": the name of a custom validator (documents carry names; a
+ * host attaches the function with bk_builder_*_validator). */
+static bk_status validator_attr(char **name, const json_t *v, const ectx *w, bk_error **err)
+{
+    bk_status st;
+    if ((st = want(json_is_string(v) && json_string_length(v) > 0, w, "validator",
+            "a non-empty string", err)) != BK_OK)
+        return st;
+    return set_str(name, v) == BK_OK ? BK_OK : oom(err);
+}
+
 /*
  * Set attribute key of the current model from the jansson value v
- * (rename_all, deny_unknown). BK_EMODEL for an unknown key, a value of the
- * wrong type, or no current model.
+ * (rename_all, deny_unknown, validator). BK_EMODEL for an unknown key, a
+ * value of the wrong type, or no current model.
  */
 bk_status bk__builder_model_attr(bk_builder *b, const char *key, const json_t *v,
     bk_error **err)
@@ -649,6 +886,8 @@ bk_status bk__builder_model_attr(bk_builder *b, const char *key, const json_t *v
         if ((st = want(json_is_boolean(v), &w, key, "a boolean", err)) != BK_OK)
             return st;
         m->deny_unknown = json_is_true(v);
+    } else if (strcmp(key, "validator") == 0) {
+        return validator_attr(&m->validate_name, v, &w, err);
     } else {
         return bk__model_error(err, "model", m->name, NULL, NULL, "unknown attribute %s", key);
     }
@@ -698,14 +937,11 @@ bk_status bk__builder_field_attr(bk_builder *b, const char *key, const json_t *v
         f->naliases = n;
         return BK_OK;
     } else if (strcmp(key, "default") == 0) {
-        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        char *copy = text ? bk__strdup(text) : NULL;
-        bk__json_free(text);
-        if (!copy)
-            return oom(err);
-        bk__free(f->default_json);
-        f->default_json = copy;
-        return BK_OK;
+        return replace_str(&f->default_json, compact_json(v)) ? BK_OK : oom(err);
+    } else if (strcmp(key, "each") == 0) {
+        return each_attr(&f->each, v, &w, err);
+    } else if (strcmp(key, "validator") == 0) {
+        return validator_attr(&f->validate_name, v, &w, err);
     } else if (strcmp(key, "skip_if") == 0) {
         bk_skip_if si;
         if ((st = want(json_is_string(v) && bk__skip_if_from_name(json_string_value(v), &si),
@@ -714,6 +950,9 @@ bk_status bk__builder_field_attr(bk_builder *b, const char *key, const json_t *v
         f->skip_if = si;
         return BK_OK;
     }
+    bool known;
+    if ((st = check_attr(&f->check, key, key, v, &w, &known, err)) != BK_OK || known)
+        return st;
     if (strcmp(key, "default_zero") == 0) flag = &f->default_zero;
     else if (strcmp(key, "optional") == 0) flag = &f->optional;
     else if (strcmp(key, "skip") == 0) flag = &f->skip;
@@ -800,6 +1039,54 @@ bk_status bk_builder_union_attr(bk_builder *b, const char *key, const char *json
     bk_error **err)
 {
     return text_attr(b, key, json_value, bk__builder_union_attr, "union", err);
+}
+
+/* Set a validator's function, payload and name (copied; NULL for none). */
+static bk_status set_validator(bk_validate_fn *fn_dst, void **payload_dst, char **name_dst,
+    bk_validate_fn fn, void *payload, const char *name, const ectx *w, bk_error **err)
+{
+    char *copy = NULL;
+    if (name && (!name[0] || !bk__utf8_valid((const unsigned char *)name, strlen(name))))
+        return bk__model_error(err, w->kind, w->name, w->mkind, w->member,
+            "the validator name is empty or not valid UTF-8");
+    if (name && !(copy = bk__strdup(name)))
+        return oom(err);
+    bk__free(*name_dst);
+    *name_dst = copy;
+    *fn_dst = fn;
+    *payload_dst = payload;
+    return BK_OK;
+}
+
+bk_status bk_builder_field_validator(bk_builder *b, bk_validate_fn fn, void *payload,
+    const char *name, bk_error **err)
+{
+    bk_status st;
+    bmodel *m;
+    if ((st = check_builder(b, err)) != BK_OK)
+        return st;
+    if (!(m = cur_model(b)) || m->n == 0)
+        return bk__model_error(err, NULL, NULL, NULL, NULL,
+            "bk_builder_field_validator: no current field");
+    bfield *f = &m->fields[m->n - 1];
+    ectx w = { "model", m->name, "field", f->name };
+    return set_validator(&f->validate, &f->validate_payload, &f->validate_name, fn, payload,
+        name, &w, err);
+}
+
+bk_status bk_builder_model_validator(bk_builder *b, bk_validate_fn fn, void *payload,
+    const char *name, bk_error **err)
+{
+    bk_status st;
+    bmodel *m;
+    if ((st = check_builder(b, err)) != BK_OK)
+        return st;
+    if (!(m = cur_model(b)))
+        return bk__model_error(err, NULL, NULL, NULL, NULL,
+            "bk_builder_model_validator: no current model");
+    ectx w = { "model", m->name, NULL, NULL };
+    return set_validator(&m->validate, &m->validate_payload, &m->validate_name, fn, payload,
+        name, &w, err);
 }
 
 /* ---- using built models ------------------------------------------------------------ */
@@ -922,6 +1209,10 @@ static bk_status make_model(bctx *c, size_t i, bk_model **out)
     c->models[i] = m;
     m->rename_all = bm->rename_all;
     m->deny_unknown = bm->deny_unknown;
+    m->validate = bm->validate;
+    m->validate_payload = bm->validate_payload;
+    if (bm->validate_name && !(m->validate_name = bk__strdup(bm->validate_name)))
+        return BK_ENOMEM;
     m->align = 1;
     *out = m;
     return enqueue(c, false, i);
@@ -968,6 +1259,13 @@ static bk_status fill_model(bctx *c, size_t i)
         f->auto_id = bf->auto_id;
         f->unique = bf->unique;
         f->index = bf->index;
+        if ((st = bk__check_declare(&f->check, &bf->check.c)) != BK_OK
+                || (st = bk__check_declare(&f->elem_check, &bf->each.c)) != BK_OK)
+            return st;
+        f->validate = bf->validate;
+        f->validate_payload = bf->validate_payload;
+        if (bf->validate_name && !(f->validate_name = bk__strdup(bf->validate_name)))
+            return BK_ENOMEM;
     }
     return BK_OK;
 }

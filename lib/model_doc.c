@@ -11,6 +11,10 @@
  *               "variants":[{"name":"circle","type":"Circle"},{"name":"none"}]}],
  *    "enums":[{"name":"User_role","values":["admin","member","guest"]}]}
  *
+ * Constraints are field attributes after the others ("min": 0, "each":
+ * {"max_len": 20}, "validator": "span_ok"); custom validators travel by
+ * name only.
+ *
  * Reading drives the run-time builder; writing walks any built model. The
  * writer is canonical (fixed key order, attributes only when they differ
  * from the default, entities in first-reference order), so that writing
@@ -197,6 +201,10 @@ static bk_status load_model(bk_builder *b, const json_t *o, size_t i, bk_error *
         if ((st = get_str(fo, "name", true, where, &fname, err)) != BK_OK
                 || (st = get_str(fo, "type", true, where, &ftype, err)) != BK_OK)
             return st;
+        if ((json_object_get(fo, "min") && json_object_get(fo, "exclusive_min"))
+                || (json_object_get(fo, "max") && json_object_get(fo, "exclusive_max")))
+            return bk__model_error(err, "model", name, "field", fname,
+                "min and exclusive_min (or max and exclusive_max) both set one bound");
         if ((st = bk_builder_field(b, fname, ftype, err)) != BK_OK)
             return st;
         json_object_foreach((json_t *)fo, key, v) {
@@ -408,9 +416,81 @@ static bool put_flag(json_t *o, const char *key, bool on)
     return !on || put(o, key, json_true());
 }
 
+/* A JSON value read from text kept by the model (a default, allowed
+ * values); NULL when out of memory, or (*unsup set) when jansson cannot
+ * hold it (integers beyond int64). */
+static json_t *stored_json(const char *text, bool *unsup)
+{
+    json_error_t jerr;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
+    if (!v && json_error_code(&jerr) != json_error_out_of_memory)
+        *unsup = true;
+    return v;
+}
+
+/* A bound as written in documents: integral values as integers (so that
+ * reading and writing again gives the same bytes), others as reals. */
+static json_t *num_json(double v, bool *unsup)
+{
+    if (v >= -9223372036854775808.0 && v < 9223372036854775808.0 && (double)(json_int_t)v == v)
+        return json_integer((json_int_t)v);
+    if (v != v || v - v != 0) { /* NaN or infinite: no JSON for it */
+        *unsup = true;
+        return NULL;
+    }
+    return json_real(v);
+}
+
+static json_t *size_json(size_t n, bool *unsup)
+{
+    if ((uint64_t)n > (uint64_t)INT64_MAX) {
+        *unsup = true;
+        return NULL;
+    }
+    return json_integer((json_int_t)n);
+}
+
+/* Put the constraint attributes of c into o, in the fixed order, only
+ * those that are set. False when out of memory or (*unsup) not
+ * representable. */
+static bool put_check(json_t *o, const bk_check *c, bool *unsup)
+{
+    if (c->has_min && !put(o, c->min_exclusive ? "exclusive_min" : "min", num_json(c->min, unsup)))
+        return false;
+    if (c->has_max && !put(o, c->max_exclusive ? "exclusive_max" : "max", num_json(c->max, unsup)))
+        return false;
+    if (c->has_multiple_of && !put(o, "multiple_of", num_json(c->multiple_of, unsup)))
+        return false;
+    if ((c->has_min_len && !put(o, "min_len", size_json(c->min_len, unsup)))
+            || (c->has_max_len && !put(o, "max_len", size_json(c->max_len, unsup)))
+            || (c->has_min_items && !put(o, "min_items", size_json(c->min_items, unsup)))
+            || (c->has_max_items && !put(o, "max_items", size_json(c->max_items, unsup))))
+        return false;
+    if (!put_flag(o, "unique_items", c->unique_items))
+        return false;
+    if (c->pattern && !put(o, "pattern", json_string(c->pattern)))
+        return false;
+    if (c->format != BK_FORMAT_NONE && !put(o, "format", json_string(bk__format_name(c->format))))
+        return false;
+    if (c->one_of && !put(o, "one_of", stored_json(c->one_of, unsup)))
+        return false;
+    if (c->const_value && !put(o, "const", stored_json(c->const_value, unsup)))
+        return false;
+    if (c->messages) {
+        json_t *m = json_object();
+        if (!put(o, "messages", m))
+            return false;
+        for (size_t i = 0; c->messages[i] && c->messages[i + 1]; i += 2)
+            if (!put(m, c->messages[i], json_string(c->messages[i + 1])))
+                return false;
+    }
+    return true;
+}
+
 /* The document object of one field, in the fixed key order, attributes
  * only when set; NULL when out of memory, *unsup set when its default
- * cannot be represented by jansson (integers beyond int64). */
+ * or allowed values cannot be represented by jansson (integers beyond
+ * int64). */
 static json_t *field_doc(const bk__field *f, bool *unsup)
 {
     bool ok = false;
@@ -427,23 +507,26 @@ static json_t *field_doc(const bk__field *f, bool *unsup)
             if (!push(a, json_string(f->aliases[i])))
                 goto done;
     }
-    if (f->default_json) {
-        json_error_t jerr;
-        json_t *d = json_loads(f->default_json, JSON_DECODE_ANY, &jerr);
-        if (!d && json_error_code(&jerr) != json_error_out_of_memory)
-            *unsup = true;
-        if (!put(o, "default", d))
-            goto done;
-    }
+    if (f->default_json && !put(o, "default", stored_json(f->default_json, unsup)))
+        goto done;
     if (!put_flag(o, "default_zero", f->default_zero) || !put_flag(o, "optional", f->optional)
             || !put_flag(o, "skip", f->skip))
         goto done;
     if (f->skip_if != BK_SKIP_NEVER
             && !put(o, "skip_if", json_string(bk__skip_if_name(f->skip_if))))
         goto done;
-    ok = put_flag(o, "flatten", f->flatten) && put_flag(o, "primary_key", f->primary_key)
-        && put_flag(o, "auto_id", f->auto_id) && put_flag(o, "unique", f->unique)
-        && put_flag(o, "index", f->index);
+    if (!put_flag(o, "flatten", f->flatten) || !put_flag(o, "primary_key", f->primary_key)
+            || !put_flag(o, "auto_id", f->auto_id) || !put_flag(o, "unique", f->unique)
+            || !put_flag(o, "index", f->index))
+        goto done;
+    if (f->check && !put_check(o, &f->check->src, unsup))
+        goto done;
+    if (f->elem_check) {
+        json_t *each = json_object();
+        if (!put(o, "each", each) || !put_check(each, &f->elem_check->src, unsup))
+            goto done;
+    }
+    ok = !f->validate_name || put(o, "validator", json_string(f->validate_name));
 done:
     if (!ok) {
         json_decref(o);
@@ -463,7 +546,11 @@ static json_t *model_doc(const bk_model *m, bool *unsup)
     if (m->rename_all != BK_CASE_NONE
             && !put(o, "rename_all", json_string(bk__case_name(m->rename_all))))
         goto done;
-    if (!put_flag(o, "deny_unknown", m->deny_unknown) || !put(o, "fields", json_incref(fields)))
+    if (!put_flag(o, "deny_unknown", m->deny_unknown))
+        goto done;
+    if (m->validate_name && !put(o, "validator", json_string(m->validate_name)))
+        goto done;
+    if (!put(o, "fields", json_incref(fields)))
         goto done;
     for (size_t i = 0; i < m->nfields; i++)
         if (!push(fields, field_doc(&m->fields[i], unsup)))
@@ -532,7 +619,8 @@ done:
 /*
  * Write model as a description document (see the top of this file). The
  * result is allocated with bk_malloc. BK_ENOMEM; BK_EUNSUPPORTED for a
- * default that jansson cannot hold (an integer beyond int64).
+ * default or allowed value that jansson cannot hold (an integer beyond
+ * int64).
  */
 bk_status bk_model_to_doc(char **out, size_t *len_out, const bk_model *model, bool pretty,
     bk_error **err)
@@ -592,7 +680,8 @@ done:
         if (len_out)
             *len_out = 0;
         st = bk__error_set(err, BK_EUNSUPPORTED,
-            "bk_model_to_doc: a default of model %s cannot be written (integer out of range?)",
+            "bk_model_to_doc: a default or constraint of model %s cannot be written "
+            "(integer out of range?)",
             model->name);
     } else if (st == BK_ENOMEM) {
         bk__error_oom(err);

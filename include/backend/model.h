@@ -731,8 +731,13 @@ BK_EXTERN(bk_status) bk_model_from_doc(bk_model **out, const char *doc, size_t l
  * document carries names, types and attributes, not offsets.
  * @param out receives NUL-terminated JSON text; free with bk_free().
  * @param len_out receives its length (may be NULL).
+ * Constraints are written as field attributes; custom validators by their
+ * name only (`validator`), since a document cannot carry a C function.
  * @param pretty indent with two spaces when true.
- * @retval BK_OK, BK_ENOMEM. Thread-safe. @since 0.1
+ * @retval BK_OK, BK_ENOMEM
+ * @retval BK_EUNSUPPORTED a default or an allowed value (`one_of`,
+ * `const`) holds an integer beyond the 64-bit range of the JSON library.
+ * Thread-safe. @since 0.1
  */
 BK_EXTERN(bk_status) bk_model_to_doc(char **out, size_t *len_out, const bk_model *model,
     bool pretty, bk_error **err);

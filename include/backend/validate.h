@@ -86,6 +86,65 @@ BK_EXTERN(const char *) bk_error_public_code(const bk_error *err);
 BK_EXTERN(bk_status) bk_error_to_json(char **out, size_t *len_out, const bk_error *err,
     const bk_http_options *opts);
 
+/* ---- JSON Schema and OpenAPI ------------------------------------------------ */
+
+/**
+ * @brief Write the JSON Schema (draft 2020-12) of @p model's JSON
+ * (docs/validation.md#json-schema-and-openapi).
+ *
+ * The document is `{"$schema": "https://json-schema.org/draft/2020-12/schema",
+ * "$ref": "#/$defs/<Model>", "$defs": {...}}`: every model, union and enum
+ * the model reaches has a schema in `$defs` under its name (the root first,
+ * then in first-reference order) and is referred to with `$ref`.
+ * Properties carry the JSON names (after rename / rename_all; flattened
+ * fields inline), `required` lists the fields that are neither optional nor
+ * defaulted, `additionalProperties` is false with deny_unknown; each kind
+ * maps to its JSON type (integers with their C range, bytes as base64,
+ * timestamps, dates and UUIDs as formatted strings, optional fields and
+ * pointers accepting null), constraints to their JSON Schema keywords, and
+ * defaults to `default`. The schema describes the canonical JSON (what the
+ * encoder writes); custom validators and the decoder's leniencies (aliases)
+ * are not in it.
+ *
+ * @param out     receives NUL-terminated JSON text; free with bk_free().
+ * @param len_out receives its length (may be NULL).
+ * @param pretty  indent with two spaces when true.
+ * @retval BK_OK
+ * @retval BK_EINVAL      a NULL argument.
+ * @retval BK_EMISUSE     @p model is not a model handle.
+ * @retval BK_EMODEL      two different definitions reached have one name
+ *                        (models combined with bk_builder_use() keep
+ *                        names unique, so this needs hand-made clashes).
+ * @retval BK_EUNSUPPORTED a default or allowed value holds an integer
+ *                        beyond the 64-bit range of the JSON library.
+ * @retval BK_ENOMEM
+ * On failure *out is NULL. Thread-safe (models are immutable). @since 0.1
+ */
+BK_EXTERN(bk_status) bk_model_json_schema(char **out, size_t *len_out, const bk_model *model,
+    bool pretty, bk_error **err);
+
+/**
+ * @brief Write the schemas of @p n models, and of everything they reach,
+ * as an OpenAPI 3.1 components object: `{"components": {"schemas":
+ * {"<Name>": {...}, ...}}}`, references written `#/components/schemas/<Name>`
+ * (OpenAPI 3.1 schemas are JSON Schema 2020-12; each schema is the one
+ * bk_model_json_schema() puts in `$defs`). The given models come first, in
+ * order, then what they reach. Models built separately may reach
+ * definitions of the same name: equal schemas are written once, different
+ * ones are an error. @p n may be 0 (no schemas).
+ * @param out receives NUL-terminated JSON text; free with bk_free().
+ * @param len_out receives its length (may be NULL).
+ * @retval BK_OK
+ * @retval BK_EINVAL      a NULL argument or a NULL model.
+ * @retval BK_EMISUSE     a model is not a model handle.
+ * @retval BK_EMODEL      two different definitions have one name; the
+ *                        message names it.
+ * @retval BK_EUNSUPPORTED, BK_ENOMEM as for bk_model_json_schema().
+ * On failure *out is NULL. Thread-safe. @since 0.1
+ */
+BK_EXTERN(bk_status) bk_models_openapi(char **out, size_t *len_out, bk_model *const *models,
+    size_t n, bool pretty, bk_error **err);
+
 #ifdef __cplusplus
 }
 #endif
