@@ -108,6 +108,16 @@ void bk__error_set_record_index(bk_error *err, long long index)
         err->record_index = index;
 }
 
+static int status_rank(bk_status st)
+{
+    switch (st) {
+    case BK_OK: return 0;
+    case BK_EVALIDATION: return 1;
+    case BK_EDECODE: return 2;
+    default: return 3;
+    }
+}
+
 void bk__errors_init(bk__errors *e, size_t max)
 {
     memset(e, 0, sizeof(*e));
@@ -118,7 +128,9 @@ void bk__errors_init(bk__errors *e, size_t max)
 bk_status bk__errors_add(bk__errors *e, bk_status st, const char *path, const char *code,
     size_t offset, size_t line, size_t column, const char *fmt, ...)
 {
-    if (e->status == BK_OK || (e->status == BK_EDECODE && st != BK_EDECODE))
+    /* The status says what is worst: malformed input or a limit, then a
+     * shape problem, then a constraint violation. */
+    if (status_rank(st) > status_rank(e->status))
         e->status = st;
     if (e->len >= e->max) {
         e->truncated = true;

@@ -42,6 +42,8 @@ typedef struct dec {
     bk_buf scratch;            /* unescaped strings */
     bool oom;
     bool hit_end;              /* a syntax error was the end of the input */
+    bool validate;             /* check constraints as values are decoded */
+    bool user_stop;            /* a custom validator asked to stop */
     frame path0[STACK_FRAMES]; /* last: dec_init zeroes what precedes it */
 } dec;
 
@@ -155,6 +157,12 @@ static bool render_path(dec *d, bk_buf *buf, const char *extra, size_t extra_n)
             return false;
     }
     return true;
+}
+
+/* The validator's view of where the decoder is. */
+static bool path_cb(void *ctx, bk_buf *out)
+{
+    return render_path(ctx, out, NULL, 0);
 }
 
 static void locate(const dec *d, const char *at, size_t *line, size_t *col)
@@ -1024,6 +1032,7 @@ static int dec_object(dec *d, const bk_model *m, char *base, const char *ignore,
     d->p++;
     int res = D_OK;
     size_t nj = m->njfields;
+    size_t problems_before = d->errs.len;
     unsigned char seen_small[64];
     unsigned char *seen = seen_small;
     if (nj > sizeof(seen_small)) {
@@ -1110,6 +1119,17 @@ static int dec_object(dec *d, const bk_model *m, char *base, const char *ignore,
                 if (jf->f->optional)
                     base[jf->presence_offset] = BK_PRESENT;
                 r = dec_value(d, jf->f->type, dst);
+                const bk__field *f = jf->f;
+                if (r == D_OK && d->validate && (f->check || f->elem_check || f->validate) &&
+                    !bk__validate_fast_ok(f, dst)) {
+                    /* validate while the value is hot in the cache */
+                    int v = bk__validate_field_inline(&d->errs, path_cb, d, f, dst);
+                    if (v != 0) {
+                        d->oom |= v < 0;
+                        d->user_stop |= v > 0;
+                        r = D_FATAL;
+                    }
+                }
             }
         }
         pop(d);
@@ -1151,6 +1171,17 @@ end:
             problem(d, BK_EDECODE, obj_at, jf->name, jf->name_len, "missing",
                 "missing field \"%s\"", jf->name);
             res = D_BAD;
+        }
+    }
+    /* Cross-field (model) validators run on a complete, clean object. */
+    if (d->validate && res == D_OK && m->has_checks && d->errs.len == problems_before &&
+        !d->errs.truncated) {
+        int v = bk__validate_model_inline(&d->errs, path_cb, d, m, base);
+        if (v != 0) {
+            d->oom |= v < 0;
+            d->user_stop |= v > 0;
+            res = D_FATAL;
+            goto done;
         }
     }
     d->depth--;
@@ -1570,6 +1601,7 @@ static bk_status run(void *dst, const bk_model *m, const bk__type *t, const char
 {
     dec d;
     dec_init(&d, buf, len, o);
+    d.validate = m && m->has_checks && !o->skip_validation;
     if (m)
         memset(dst, 0, m->size);
     else
@@ -1606,6 +1638,9 @@ static bk_status run(void *dst, const bk_model *m, const bk__type *t, const char
     if (d.oom || d.errs.oom) {
         bk__errors_dispose(&d.errs);
         st = err ? bk__error_oom(err) : BK_ENOMEM;
+    } else if (d.user_stop && d.errs.len == 0) {
+        bk__errors_dispose(&d.errs);
+        st = bk__error_set(err, BK_EUSER, "a custom validator stopped the decode");
     } else if (d.errs.len > 0 || d.errs.truncated || r != D_OK) {
         if (d.errs.status == BK_OK)
             d.errs.status = BK_EDECODE;
@@ -1613,11 +1648,6 @@ static bk_status run(void *dst, const bk_model *m, const bk__type *t, const char
     } else {
         bk__errors_dispose(&d.errs);
         st = BK_OK;
-        /* Well-formed and well-typed: now the model's constraints. A
-         * document with shape problems is not validated (its struct is
-         * incomplete); those problems are reported first. */
-        if (m && m->has_checks && !o->skip_validation)
-            st = bk__validate_obj(m, dst, o->max_errors, err);
     }
     if (st != BK_OK) {
         if (m)

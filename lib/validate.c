@@ -239,7 +239,12 @@ typedef struct seg {
 } seg;
 
 typedef struct vctx {
-    bk__errors errs;
+    bk__errors *errs;
+    /* Writes the path of the value being validated ("$.a[2]"); NULL: "$".
+     * The decoder passes its own path when it validates inline. */
+    bool (*base)(void *ctx, bk_buf *out);
+    void *base_ctx;
+    bool shallow;      /* inline: nested models are validated by the decoder */
     seg *path;
     size_t npath, cpath;
     bool stop;         /* a validator asked to stop, or the cap was hit */
@@ -288,7 +293,7 @@ static bool ident(const char *s, size_t n)
 
 static bool render(vctx *c, bk_buf *b, const char *suffix)
 {
-    if (bk__buf_append(b, "$", 1) != BK_OK)
+    if (c->base ? !c->base(c->base_ctx, b) : bk__buf_append(b, "$", 1) != BK_OK)
         return false;
     for (size_t i = 0; i < c->npath; i++) {
         const seg *s = &c->path[i];
@@ -337,12 +342,12 @@ static void report(vctx *c, const bk__check *chk, const char *suffix, const char
         return;
     }
     const char *msg = override(chk, code_copy ? code_copy : code);
-    bk__errors_add_params(&c->errs, BK_EVALIDATION, path.ptr, code, code_copy, params,
+    bk__errors_add_params(c->errs, BK_EVALIDATION, path.ptr, code, code_copy, params,
         msg ? msg : message);
     bk_buf_dispose(&path);
-    if (c->errs.oom)
+    if (c->errs->oom)
         c->oom = c->stop = true;
-    if (c->errs.truncated)
+    if (c->errs->truncated)
         c->stop = true;
 }
 
@@ -591,6 +596,12 @@ static void v_value(vctx *c, const bk__type *t, const void *p, const bk__check *
         if (t->kind == BK_LIST || t->kind == BK_MAP)
             check_items(c, chk, t, p);
     }
+    if (c->shallow) {
+        /* inline: only the elements' own constraints; models below were
+         * validated while they were decoded */
+        if (!elem_chk || (t->kind != BK_LIST && t->kind != BK_MAP))
+            return;
+    }
     switch (t->kind) {
     case BK_MODEL:
         v_model(c, t->model, p);
@@ -702,29 +713,154 @@ bk_status bk_report_problem(bk_report *r, const char *path_suffix, const char *c
     return c->oom ? BK_ENOMEM : BK_OK;
 }
 
+static void vctx_init(vctx *c, bk__errors *errs)
+{
+    memset(c, 0, offsetof(vctx, path0));
+    c->errs = errs;
+    c->path = c->path0;
+    c->cpath = sizeof(c->path0) / sizeof(c->path0[0]);
+}
+
+static void vctx_dispose(vctx *c)
+{
+    if (c->path != c->path0)
+        bk__free(c->path);
+}
+
+/* Whether a check holds for sure, by the cheap common cases only: numeric
+ * ranges, string lengths, list sizes. false = "run the full check" (which
+ * may still pass). Keeps the decoder's inline validation lean. */
+static bool fast_ok(const bk__check *c, const bk__type *t, const void *p)
+{
+    if (!c)
+        return true;
+    const bk_check *s = &c->src;
+    if (s->has_multiple_of || s->pattern || s->format || c->nallowed || c->const_enc ||
+        s->unique_items)
+        return false;
+    switch (t->kind) {
+    case BK_I8: case BK_I16: case BK_I32: case BK_I64:
+    case BK_U8: case BK_U16: case BK_U32: case BK_U64: case BK_F32: case BK_F64: {
+        double v;
+        switch (t->kind) {
+        case BK_I8: v = *(const int8_t *)p; break;
+        case BK_I16: v = *(const int16_t *)p; break;
+        case BK_I32: v = *(const int32_t *)p; break;
+        case BK_U8: v = *(const uint8_t *)p; break;
+        case BK_U16: v = *(const uint16_t *)p; break;
+        case BK_U32: v = *(const uint32_t *)p; break;
+        case BK_F32: v = *(const float *)p; break;
+        case BK_F64: v = *(const double *)p; break;
+        default: return false; /* 64-bit integers: exact path */
+        }
+        if (s->has_min && (s->min_exclusive ? !(v > s->min) : !(v >= s->min)))
+            return false;
+        if (s->has_max && (s->max_exclusive ? !(v < s->max) : !(v <= s->max)))
+            return false;
+        return true;
+    }
+    case BK_STR: {
+        const char *str = *(char *const *)p;
+        size_t n = str ? strlen(str) : 0;
+        /* between n/4 and n code points */
+        if (s->has_max_len && n > s->max_len)
+            return false;
+        if (s->has_min_len && n < 4 * s->min_len)
+            return false;
+        return true;
+    }
+    case BK_LIST: case BK_MAP: {
+        size_t n = t->kind == BK_LIST ? ((const bk_list *)p)->len : ((const bk_map *)p)->len;
+        return !(s->has_min_items && n < s->min_items) && !(s->has_max_items && n > s->max_items);
+    }
+    default:
+        return false;
+    }
+}
+
+bool bk__validate_fast_ok(const bk__field *f, const void *p)
+{
+    if (f->validate || !fast_ok(f->check, f->type, p))
+        return false;
+    if (!f->elem_check)
+        return true;
+    const bk__type *t = f->type, *et = t->elem;
+    if (t->kind == BK_LIST) {
+        const bk_list *l = p;
+        for (size_t i = 0; i < l->len; i++)
+            if (!fast_ok(f->elem_check, et, (const char *)l->items + i * et->size))
+                return false;
+        return true;
+    }
+    if (t->kind == BK_MAP) {
+        const bk_map *mp = p;
+        for (size_t i = 0; i < mp->len; i++)
+            if (!fast_ok(f->elem_check, et, (const char *)mp->values + i * et->size))
+                return false;
+        return true;
+    }
+    return false;
+}
+
 bk_status bk__validate_obj(const bk_model *m, const void *obj, size_t max_errors, bk_error **err)
 {
     if (!m->has_checks)
         return BK_OK;
+    bk__errors errs;
     vctx c;
-    memset(&c, 0, offsetof(vctx, path0));
-    c.path = c.path0;
-    c.cpath = sizeof(c.path0) / sizeof(c.path0[0]);
-    bk__errors_init(&c.errs, max_errors ? max_errors : 100);
+    bk__errors_init(&errs, max_errors ? max_errors : 100);
+    vctx_init(&c, &errs);
     v_model(&c, m, obj);
-    if (c.path != c.path0)
-        bk__free(c.path);
+    vctx_dispose(&c);
     if (c.oom) {
-        bk__errors_dispose(&c.errs);
+        bk__errors_dispose(&errs);
         return err ? bk__error_oom(err) : BK_ENOMEM;
     }
-    if (c.errs.len == 0 && !c.errs.truncated) {
-        bk__errors_dispose(&c.errs);
+    if (errs.len == 0 && !errs.truncated) {
+        bk__errors_dispose(&errs);
         if (c.user_stop)
             return bk__error_set(err, BK_EUSER, "a custom validator stopped the validation");
         return BK_OK;
     }
-    return bk__errors_finish(&c.errs, err);
+    return bk__errors_finish(&errs, err);
+}
+
+int bk__validate_field_inline(bk__errors *errs, bool (*base)(void *, bk_buf *), void *ctx,
+    const bk__field *f, const void *p)
+{
+    vctx c;
+    vctx_init(&c, errs);
+    c.base = base;
+    c.base_ctx = ctx;
+    c.shallow = true;
+    v_value(&c, f->type, p, f->check, f->elem_check);
+    if (f->validate && !c.stop)
+        run_validator(&c, f->validate, f->validate_payload, p);
+    vctx_dispose(&c);
+    return c.oom ? -1 : c.user_stop ? 1 : 0;
+}
+
+/* The model's own validator, then those of the models flattened into it. */
+static void model_validators(vctx *c, const bk_model *m, const char *base)
+{
+    for (size_t i = 0; i < m->nfields && !c->stop; i++)
+        if (m->fields[i].flatten)
+            model_validators(c, m->fields[i].type->model, base + m->fields[i].offset);
+    if (m->validate && !c->stop)
+        run_validator(c, m->validate, m->validate_payload, base);
+}
+
+int bk__validate_model_inline(bk__errors *errs, bool (*base)(void *, bk_buf *), void *ctx,
+    const bk_model *m, const void *obj)
+{
+    vctx c;
+    vctx_init(&c, errs);
+    c.base = base;
+    c.base_ctx = ctx;
+    c.shallow = true;
+    model_validators(&c, m, obj);
+    vctx_dispose(&c);
+    return c.oom ? -1 : c.user_stop ? 1 : 0;
 }
 
 bk_status bk_validate(const bk_model *model, const void *obj, size_t max_errors, bk_error **err)

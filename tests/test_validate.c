@@ -241,6 +241,22 @@ static void every_violation_is_reported_with_params(void **state)
     bk_error_free(err);
 }
 
+static void shape_and_constraint_problems_are_reported_together(void **state)
+{
+    (void)state;
+    const char *body = "{\"age\":\"x\",\"name\":\"toolong\",\"tags\":[\"ok\",7]}";
+    Form f;
+    bk_error *err = NULL;
+    /* a shape problem makes it a 400, and the violations come along */
+    assert_int_equal(bk_json_decode(&f, g_form, body, strlen(body), NULL, &err), BK_EDECODE);
+    assert_int_equal(bk_error_count(err), 3);
+    bk_assert_problem(err, "$.age", "type");
+    bk_assert_problem(err, "$.name", "too_long");
+    bk_assert_problem(err, "$.tags[1]", "type");
+    assert_int_equal(bk_error_http_status(err), 400);
+    bk_error_free(err);
+}
+
 static void internal_errors_do_not_leak_details(void **state)
 {
     (void)state;
@@ -335,6 +351,7 @@ int main(void)
         cmocka_unit_test(defaults_are_valid),
         cmocka_unit_test(table_driven_cases),
         cmocka_unit_test(every_violation_is_reported_with_params),
+        cmocka_unit_test(shape_and_constraint_problems_are_reported_together),
         cmocka_unit_test(internal_errors_do_not_leak_details),
         cmocka_unit_test(validation_can_be_skipped_and_run_on_demand),
         cmocka_unit_test(bad_constraints_fail_the_build),
