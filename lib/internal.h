@@ -140,6 +140,19 @@ bk_status bk__error_problem(bk_error **err, bk_status st, const char *path, cons
 bk_status bk__error_oom(bk_error **err);
 void bk__error_set_record_index(bk_error *err, long long index);
 
+struct bk__field;
+/* Inline validation by the decoder: check one decoded field value (its
+ * constraints, its elements' constraints, its validator — not the models
+ * below it, which the decoder validates as it decodes them), or run a
+ * model's validators. Problems go to errs at the path base() writes.
+ * Return 0, 1 when a validator asked to stop, -1 when memory ran out. */
+int bk__validate_field_inline(bk__errors *errs, bool (*base)(void *, bk_buf *), void *ctx,
+    const struct bk__field *f, const void *p);
+/* Whether field f's value at p passes its constraints by cheap checks
+ * alone (ranges, lengths, sizes); false means "run the full check". */
+bool bk__validate_fast_ok(const struct bk__field *f, const void *p);
+int bk__validate_model_inline(bk__errors *errs, bool (*base)(void *, bk_buf *), void *ctx,
+    const bk_model *m, const void *obj);
 /* Validate a struct of model m (validate.c); problems go to *err as
  * BK_EVALIDATION. */
 bk_status bk__validate_obj(const bk_model *m, const void *obj, size_t max_errors, bk_error **err);
@@ -244,6 +257,7 @@ typedef struct bk__field {
     bk_skip_if skip_if;
     bool flatten;
     bool primary_key, auto_id, unique, index;
+    bool row_version;            /* storage: optimistic-locking version */
     /* Canonical compact encoding of the default (or zero) value, for
      * skip_if = default. NULL when not computed. */
     char *default_enc;
