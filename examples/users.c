@@ -1,7 +1,8 @@
 /*
  * users.c - the main example: read a JSON file of users, decode each record
- * into a C struct, report every problem of the bad ones with its path, and
- * print the good ones re-encoded.
+ * into a C struct (validating its constraints), report every problem of the
+ * bad ones with its path, code and the HTTP status a server would answer,
+ * and print the good ones re-encoded.
  *
  *   users examples/users.json
  */
@@ -39,12 +40,13 @@ static const bk_field ADDRESS_FIELDS[] = {
 static const bk_model_def ADDRESS = BK_MODEL_DEF(Address, ADDRESS_FIELDS);
 
 static const bk_field USER_FIELDS[] = {
-    BK_FIELD(User, id, BK_I64, .primary_key = true),
-    BK_FIELD(User, name, BK_STR),
-    BK_FIELD(User, email, BK_STR),
-    BK_FIELD(User, age, BK_I32),
+    BK_FIELD(User, id, BK_I64, .primary_key = true, BK_MIN(1)),
+    BK_FIELD(User, name, BK_STR, BK_MIN_LEN(1), BK_MAX_LEN(100)),
+    BK_FIELD(User, email, BK_STR, BK_FORMAT(BK_FORMAT_EMAIL)),
+    BK_FIELD(User, age, BK_I32, BK_MIN(0), BK_MAX(150)),
     BK_ENUM(User, role, ROLES, .default_json = "\"member\""),
-    BK_LIST(User, tags, BK_STR, .default_json = "[]", .skip_if = BK_SKIP_IF_EMPTY),
+    BK_LIST(User, tags, BK_STR, .default_json = "[]", .skip_if = BK_SKIP_IF_EMPTY,
+            BK_MAX_ITEMS(10), BK_EACH(BK_PATTERN("^[a-z0-9-]{1,32}$"))),
     BK_NESTED(User, address, Address, &ADDRESS),
     BK_FIELD(User, created_at, BK_TIMESTAMP),
     BK_FIELD(User, nickname, BK_STR, BK_PRESENCE(User, nickname_state)),
