@@ -64,7 +64,8 @@ BK_EXTERN(bk_status) bk_record_encode(char **out, size_t *len_out, const bk_reco
  * Setters on optional fields mark them present.
  */
 
-/** @brief Get a bool. @since 0.1 */
+/** @brief Get a bool. @retval BK_OK, BK_ENOTFOUND, BK_EDECODE. Not thread-safe
+ * (one record, one thread; true of every accessor here). @since 0.1 */
 BK_EXTERN(bk_status) bk_record_get_bool(bool *out, const bk_record *rec, const char *field, bk_error **err);
 /** @brief Get an integer of any integer kind (also enums, dates, timestamps) as int64. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_get_i64(int64_t *out, const bk_record *rec, const char *field, bk_error **err);
@@ -102,14 +103,26 @@ BK_EXTERN(bk_status) bk_record_set_json(bk_record *rec, const char *field, const
  * its value) — BK_PRESENT is set by the setters. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_set_presence(bk_record *rec, const char *field, bk_presence presence, bk_error **err);
 
-/** @brief Index forms of the getters and setters above. @since 0.1 */
+/** @brief bk_record_get_i64() by field index (bk_model_field_index()).
+ * @retval BK_OK, BK_ENOTFOUND, BK_EDECODE. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_get_i64_at(int64_t *out, const bk_record *rec, size_t index, bk_error **err);
+/** @brief bk_record_get_f64() by field index. @retval BK_OK, BK_ENOTFOUND, BK_EDECODE. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_get_f64_at(double *out, const bk_record *rec, size_t index, bk_error **err);
+/** @brief bk_record_get_str() by field index; the string is borrowed as there.
+ * @retval BK_OK, BK_ENOTFOUND, BK_EDECODE. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_get_str_at(const char **out, const bk_record *rec, size_t index, bk_error **err);
+/** @brief bk_record_get_json() by field index; a new reference.
+ * @retval BK_OK, BK_ENOTFOUND, BK_EDECODE, BK_ENOMEM. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_get_json_at(json_t **out, const bk_record *rec, size_t index, bk_error **err);
+/** @brief bk_record_set_i64() by field index. @retval BK_OK, BK_ENOTFOUND, BK_EDECODE. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_set_i64_at(bk_record *rec, size_t index, int64_t value, bk_error **err);
+/** @brief bk_record_set_f64() by field index. @retval BK_OK, BK_ENOTFOUND, BK_EDECODE. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_set_f64_at(bk_record *rec, size_t index, double value, bk_error **err);
+/** @brief bk_record_set_str() by field index (copied).
+ * @retval BK_OK, BK_ENOTFOUND, BK_EDECODE, BK_ENOMEM. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_set_str_at(bk_record *rec, size_t index, const char *value, bk_error **err);
+/** @brief bk_record_set_json() by field index (the value is borrowed).
+ * @retval BK_OK, BK_ENOTFOUND, BK_EDECODE, BK_ELIMIT, BK_ENOMEM. @since 0.1 */
 BK_EXTERN(bk_status) bk_record_set_json_at(bk_record *rec, size_t index, const json_t *value, bk_error **err);
 
 #ifdef __cplusplus
