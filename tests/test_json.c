@@ -6,6 +6,7 @@
 #include "test_models.h"
 #include <math.h>
 #include <unistd.h>
+#include <pthread.h>
 
 static bk_model *build(const bk_model_def *def)
 {
@@ -904,6 +905,46 @@ static void builder_models_decode_into_records(void **state)
     bk_model_unref(m);
 }
 
+/* ---- one model, many threads --------------------------------------------------- */
+
+typedef struct { bk_model *m; int ok; } thread_arg;
+
+static void *decode_encode_loop(void *p)
+{
+    thread_arg *a = p;
+    bk_model *m = bk_model_ref(a->m);
+    for (int i = 0; i < 2000; i++) {
+        User u;
+        char *out = NULL;
+        if (bk_json_decode(&u, m, USER_JSON, strlen(USER_JSON), NULL, NULL) != BK_OK)
+            continue;
+        if (bk_json_encode(&out, NULL, m, &u, NULL, NULL) == BK_OK && strstr(out, "\"id\":42"))
+            a->ok++;
+        bk_free(out);
+        bk_clear(m, &u);
+    }
+    bk_model_unref(m);
+    return NULL;
+}
+
+static void a_model_is_shared_between_threads(void **state)
+{
+    (void)state;
+    bk_model *m = build(&USER_DEF);
+    pthread_t t[4];
+    thread_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i].m = m;
+        args[i].ok = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, decode_encode_loop, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(args[i].ok, 2000);
+    }
+    bk_model_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -923,6 +964,7 @@ int main(void)
         cmocka_unit_test(streams_decode_one_record_at_a_time),
         cmocka_unit_test(records_of_c_models),
         cmocka_unit_test(builder_models_decode_into_records),
+        cmocka_unit_test(a_model_is_shared_between_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
