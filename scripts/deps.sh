@@ -9,12 +9,13 @@ set -euo pipefail
 BK_DEPS=(
     build-essential cmake pkg-config clang libclang-rt-dev
     libjansson-dev libcmocka-dev valgrind
+    libsqlite3-dev
 )
 # Dependencies of modules to come: move them into BK_DEPS when the module
 # lands (storage, crypto, http, the Python binding, PostgreSQL tests).
 # shellcheck disable=SC2034
 BK_DEPS_LATER=(
-    libsqlite3-dev libsodium-dev libcurl4-openssl-dev libpq-dev
+    libsodium-dev libcurl4-openssl-dev libpq-dev
     swig python3-dev postgresql
 )
 # shellcheck disable=SC2206
