@@ -6,9 +6,11 @@ set -euo pipefail
 
 # Build and test dependencies of the current tree. libclang-rt-dev holds the
 # sanitizer and libFuzzer runtimes for clang (only recommended by clang).
+# python3-jsonschema is the independent validator test_schema checks the
+# exported JSON Schemas with (the test skips that part without it).
 BK_DEPS=(
     build-essential cmake pkg-config clang libclang-rt-dev
-    libjansson-dev libcmocka-dev valgrind
+    libjansson-dev libcmocka-dev valgrind python3-jsonschema
     libsqlite3-dev
 )
 # Dependencies of modules to come: move them into BK_DEPS when the module

@@ -1631,6 +1631,571 @@ static void defaults_beyond_jansson_are_unsupported_in_documents(void **state)
     bk_model_unref(m);
 }
 
+/* ---- constraints and custom validators -------------------------------------------- */
+
+/* A constraint on every kind of field, element constraints on lists and
+ * maps, messages, named validators on fields and on the model. */
+typedef struct {
+    bool flag;
+    int8_t i8;
+    int16_t i16;
+    int32_t i32;
+    int64_t i64;
+    uint8_t u8;
+    uint16_t u16;
+    uint32_t u32;
+    uint64_t u64;
+    float f32;
+    double f64;
+    char *s;
+    bk_bytes blob;
+    int64_t at;
+    int32_t day;
+    bk_uuid uid;
+    Role role;
+    Address addr;
+    Node *node;
+    bk_strs tags;
+    bk_map counts;
+    json_t *any;
+    Shape shape;
+    bk_list shapes;
+    char *nick;
+    bk_presence nick_p;
+    bk_i32s scores;
+} Checked;
+
+static int g_node_calls, g_checked_calls;
+
+static int node_ok(const void *value, bk_report *r, void *payload)
+{
+    (void)payload;
+    Node *const *n = value;
+    g_node_calls++;
+    if (*n && (*n)->value < 0)
+        bk_report_problem(r, "value", "negative", "must not be negative", NULL);
+    return 0;
+}
+
+static int checked_ok(const void *value, bk_report *r, void *payload)
+{
+    const Checked *c = value;
+    (*(int *)payload)++;
+    if (c->i8 > c->i16)
+        bk_report_problem(r, "i8", "order", "i8 must not exceed i16", "{\"i16\":0}");
+    return 0;
+}
+
+static const bk_field CHECKED_FIELDS[] = {
+    BK_FIELD(Checked, flag, BK_BOOL, BK_CONST("true")),
+    BK_FIELD(Checked, i8, BK_I8, BK_MIN(-5), BK_MAX(5)),
+    BK_FIELD(Checked, i16, BK_I16, BK_GT(-100), BK_LT(100), BK_MULTIPLE_OF(2)),
+    BK_FIELD(Checked, i32, BK_I32, BK_MIN(0), BK_MESSAGES("below_min", "no negatives")),
+    BK_FIELD(Checked, i64, BK_I64, BK_ONE_OF("[1, 2, 3]")),
+    BK_FIELD(Checked, u8, BK_U8, BK_MAX(200)),
+    BK_FIELD(Checked, u16, BK_U16, BK_MULTIPLE_OF(0.5)),
+    BK_FIELD(Checked, u32, BK_U32, BK_GT(0.5)),
+    BK_FIELD(Checked, u64, BK_U64, BK_MAX(1e19)),
+    BK_FIELD(Checked, f32, BK_F32, BK_MIN(-1.5), BK_MAX(1.5)),
+    BK_FIELD(Checked, f64, BK_F64, BK_GT(0), BK_LT(1), BK_MULTIPLE_OF(0.1)),
+    BK_FIELD(Checked, s, BK_STR, BK_MIN_LEN(1), BK_MAX_LEN(10), BK_PATTERN("^[a-z.]+$"),
+             BK_FORMAT(BK_FORMAT_HOSTNAME)),
+    BK_FIELD(Checked, blob, BK_BYTES, BK_MIN_LEN(1), BK_MAX_LEN(16)),
+    BK_FIELD(Checked, at, BK_TIMESTAMP, BK_ONE_OF("[\"2024-01-01T00:00:00Z\"]")),
+    BK_FIELD(Checked, day, BK_DATE, BK_CONST("\"2024-01-01\"")),
+    BK_FIELD(Checked, uid, BK_UUID, BK_ONE_OF("[\"01234567-89ab-cdef-0123-456789abcdef\"]")),
+    BK_ENUM(Checked, role, ROLES, BK_ONE_OF("[\"admin\", \"member\"]")),
+    BK_NESTED(Checked, addr, Address, &ADDRESS_DEF,
+              BK_CONST("{\"street\": \"a\", \"city\": \"b\"}")),
+    BK_NESTED_PTR(Checked, node, Node, &NODE_DEF, BK_VALIDATE(node_ok, "node_ok", NULL)),
+    BK_LIST(Checked, tags, BK_STR, BK_MIN_ITEMS(1), BK_MAX_ITEMS(5), BK_UNIQUE_ITEMS,
+            BK_EACH(BK_MAX_LEN(8), BK_PATTERN("^[a-z]+$"),
+                    BK_MESSAGES("pattern", "lowercase only"))),
+    BK_MAP(Checked, counts, BK_I64, BK_MAX_ITEMS(3), BK_EACH(BK_MIN(0)), .default_zero = true),
+    BK_FIELD(Checked, any, BK_JSON, BK_ONE_OF("[1, \"a\", null, {\"k\": [true]}]")),
+    BK_UNION(Checked, shape, &SHAPE_DEF, BK_CONST("{\"type\": \"none\"}")),
+    BK_LIST_OF(Checked, shapes, &SHAPE_T, BK_MAX_ITEMS(2),
+               BK_EACH(BK_ONE_OF("[{\"type\": \"none\"}, {\"type\": \"circle\", \"r\": 1}]")),
+               .default_zero = true),
+    BK_FIELD(Checked, nick, BK_STR, BK_PRESENCE(Checked, nick_p), BK_MIN_LEN(3)),
+    BK_LIST(Checked, scores, BK_I32, BK_EACH(BK_MIN(0), BK_MAX(100)), .default_zero = true),
+};
+static const bk_model_def CHECKED_DEF = BK_MODEL_DEF(Checked, CHECKED_FIELDS,
+    .validate = checked_ok, .validate_payload = &g_checked_calls,
+    .validate_name = "checked_ok");
+
+static const char CHECKED_JSON[] =
+    "{\"flag\":true,\"i8\":1,\"i16\":2,\"i32\":0,\"i64\":2,\"u8\":200,\"u16\":3,\"u32\":1,"
+    "\"u64\":10000000000000000000,\"f32\":1.5,\"f64\":0.3,\"s\":\"a.example\",\"blob\":\"AAE=\","
+    "\"at\":\"2024-01-01T01:00:00+01:00\",\"day\":\"2024-01-01\","
+    "\"uid\":\"01234567-89AB-CDEF-0123-456789ABCDEF\",\"role\":\"member\","
+    "\"addr\":{\"city\":\"b\",\"street\":\"a\",\"zip\":\"00000\"},\"node\":{\"value\":1,\"next\":null},"
+    "\"tags\":[\"a\",\"b\"],\"counts\":{\"x\":0},\"any\":{\"k\":[true]},\"shape\":{\"type\":\"none\"},"
+    "\"shapes\":[{\"r\":1,\"type\":\"circle\"}],\"nick\":null,\"scores\":[0,100]}";
+
+static bk_status decode_checked(const bk_model *m, const char *json, bk_error **err)
+{
+    void *obj = calloc(1, bk_model_size(m));
+    assert_non_null(obj);
+    bk_status st = bk_json_decode(obj, m, json, strlen(json), NULL, err);
+    bk_clear(m, obj);
+    free(obj);
+    return st;
+}
+
+/* CHECKED_JSON with the value of one top-level key replaced (spliced as
+ * text: some values are beyond what jansson holds). */
+static char *checked_with(const char *key, const char *value)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *at = strstr(CHECKED_JSON, pat);
+    assert_non_null(at);
+    const char *v = at + strlen(pat), *e = v;
+    int depth = 0;
+    bool str = false;
+    for (; *e; e++) {
+        if (str) {
+            if (*e == '\\')
+                e++;
+            else if (*e == '"')
+                str = false;
+        } else if (*e == '"') {
+            str = true;
+        } else if (*e == '{' || *e == '[') {
+            depth++;
+        } else if (*e == '}' || *e == ']') {
+            if (depth-- == 0)
+                break;
+        } else if (*e == ',' && depth == 0) {
+            break;
+        }
+    }
+    size_t a = (size_t)(v - CHECKED_JSON), b = strlen(value), c = strlen(e);
+    char *out = malloc(a + b + c + 1);
+    assert_non_null(out);
+    memcpy(out, CHECKED_JSON, a);
+    memcpy(out + a, value, b);
+    memcpy(out + a + b, e, c + 1);
+    return out;
+}
+
+static void constraints_are_compiled_on_every_kind(void **state)
+{
+    (void)state;
+    bk_model *m = build(&CHECKED_DEF);
+    assert_true(m->has_checks);
+    assert_non_null(ifield(m, "flag")->check);
+    assert_null(ifield(m, "flag")->elem_check);
+    assert_null(ifield(m, "node")->check);
+    assert_ptr_equal((void *)ifield(m, "node")->validate, (void *)node_ok);
+    assert_string_equal(ifield(m, "node")->validate_name, "node_ok");
+    assert_non_null(ifield(m, "tags")->elem_check);
+    assert_non_null(ifield(m, "tags")->elem_check->re);
+    assert_string_equal(ifield(m, "tags")->elem_check->src.messages[1], "lowercase only");
+    assert_string_equal(m->validate_name, "checked_ok");
+    /* Node (reached by ptr) and Address have nothing to check */
+    assert_false(ifield(m, "node")->type->model->has_checks);
+    assert_false(ifield(m, "addr")->type->model->has_checks);
+
+    bk_error *err = NULL;
+    g_node_calls = g_checked_calls = 0;
+    bk_status st = decode_checked(m, CHECKED_JSON, &err);
+    if (st != BK_OK)
+        fprintf(stderr, "%s\n", bk_error_message(err));
+    assert_int_equal(st, BK_OK);
+    assert_int_equal(g_node_calls, 1);
+    assert_int_equal(g_checked_calls, 1);
+    /* one violation per field, each with its code */
+    static const struct { const char *key, *value, *path, *code; } bad[] = {
+        { "flag", "false", "$.flag", "not_const" },
+        { "i8", "6", "$.i8", "above_max" },
+        { "i16", "-100", "$.i16", "below_min" },
+        { "i16", "3", "$.i16", "not_multiple_of" },
+        { "i32", "-1", "$.i32", "below_min" },
+        { "i64", "4", "$.i64", "not_one_of" },
+        { "u8", "201", "$.u8", "above_max" },
+        { "u32", "0", "$.u32", "below_min" },
+        { "u64", "10000000000000100000", "$.u64", "above_max" },
+        { "f32", "-1.75", "$.f32", "below_min" },
+        { "f64", "1", "$.f64", "above_max" },
+        { "s", "\"\"", "$.s", "too_short" },
+        { "s", "\"Abc\"", "$.s", "pattern" },
+        { "s", "\"a..b\"", "$.s", "format" },
+        { "blob", "\"\"", "$.blob", "too_short" },
+        { "at", "\"2024-01-01T00:00:01Z\"", "$.at", "not_one_of" },
+        { "day", "\"2024-01-02\"", "$.day", "not_const" },
+        { "uid", "\"01234567-89ab-cdef-0123-456789abcdee\"", "$.uid", "not_one_of" },
+        { "role", "\"guest\"", "$.role", "not_one_of" },
+        { "addr", "{\"street\":\"a\",\"city\":\"c\"}", "$.addr", "not_const" },
+        { "node", "{\"value\":-1,\"next\":null}", "$.node.value", "custom:negative" },
+        { "tags", "[]", "$.tags", "too_few_items" },
+        { "tags", "[\"a\",\"a\"]", "$.tags", "unique" },
+        { "tags", "[\"A\"]", "$.tags[0]", "pattern" },
+        { "tags", "[\"abcdefghi\"]", "$.tags[0]", "too_long" },
+        { "counts", "{\"a\":-1}", "$.counts.a", "below_min" },
+        { "counts", "{\"a\":1,\"b\":1,\"c\":1,\"d\":1}", "$.counts", "too_many_items" },
+        { "any", "2", "$.any", "not_one_of" },
+        { "shape", "{\"type\":\"circle\",\"r\":1}", "$.shape", "not_const" },
+        { "shapes", "[{\"type\":\"circle\",\"r\":2}]", "$.shapes[0]", "not_one_of" },
+        { "nick", "\"ab\"", "$.nick", "too_short" },
+        { "scores", "[101]", "$.scores[0]", "above_max" },
+        { "i8", "5", "$.i8", "custom:order" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *json = checked_with(bad[i].key, bad[i].value);
+        err = NULL;
+        st = decode_checked(m, json, &err);
+        if (st != BK_EVALIDATION)
+            fprintf(stderr, "case %zu (%s=%s): %s %s\n", i, bad[i].key, bad[i].value,
+                bk_status_name(st), bk_error_message(err));
+        assert_int_equal(st, BK_EVALIDATION);
+        bk_assert_problem(err, bad[i].path, bad[i].code);
+        if (strcmp(bad[i].key, "i32") == 0)
+            assert_string_equal(bk_error_problem_message(err, 0), "no negatives");
+        if (strcmp(bad[i].key, "tags") == 0 && strcmp(bad[i].code, "pattern") == 0)
+            assert_string_equal(bk_error_problem_message(err, 0), "lowercase only");
+        bk_error_free(err);
+        free(json);
+    }
+    bk_model_unref(m);
+}
+
+/* has_checks reaches up through nesting, pointers (also in cycles), list
+ * elements, map values, union payloads and models of other schemas. */
+static void has_checks_follows_every_reference(void **state)
+{
+    (void)state;
+    /* C: Node has nothing; Checked has everything; User nests Address only */
+    bk_model *u = build(&USER_DEF);
+    assert_false(u->has_checks);
+    bk_model_unref(u);
+    const char *tmpl = "{\"bk_model\":1,\"root\":\"A\",\"models\":["
+        "{\"name\":\"A\",\"fields\":[{\"name\":\"b\",\"type\":\"%s\"},{\"name\":\"x\",\"type\":\"i32\"}]},"
+        "{\"name\":\"B\",\"fields\":[{\"name\":\"a\",\"type\":\"ptr<A>\"},{\"name\":\"c\",\"type\":\"%s\"}]},"
+        "{\"name\":\"C\",\"fields\":[{\"name\":\"v\",\"type\":\"i32\"%s}]}],"
+        "\"unions\":[{\"name\":\"U\",\"variants\":[{\"name\":\"l\",\"type\":\"list<U>\"},"
+        "{\"name\":\"c\",\"type\":\"C\"}]}]}";
+    static const struct { const char *btype, *ctype, *attr; bool a, b, c; } cases[] = {
+        { "B", "ptr<C>", "", false, false, false },
+        { "B", "ptr<C>", ",\"min\":0", true, true, true },
+        { "list<B>", "map<C>", ",\"min\":0", true, true, true },
+        { "map<list<B>>", "U", ",\"max\":1", true, true, true },
+        { "ptr<B>", "list<U>", ",\"validator\":\"v\"", false, false, false },
+        { "B", "U", "", false, false, false },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char doc[1024];
+        snprintf(doc, sizeof(doc), tmpl, cases[i].btype, cases[i].ctype, cases[i].attr);
+        bk_model *a = from_doc(doc);
+        const bk_model *b = ifield(a, "b")->type->kind == BK_MODEL
+            || ifield(a, "b")->type->kind == BK_MODEL_PTR ? ifield(a, "b")->type->model : NULL;
+        const bk__type *t = ifield(a, "b")->type;
+        while (!b && (t->kind == BK_LIST || t->kind == BK_MAP))
+            t = t->elem;
+        b = b ? b : t->model;
+        const bk__type *ct = ifield(b, "c")->type;
+        while (ct->kind == BK_LIST || ct->kind == BK_MAP)
+            ct = ct->elem;
+        const bk_model *c = ct->kind == BK_UNION ? ct->uni->variants[1].type->model : ct->model;
+        /* a validator name alone (no function) checks nothing */
+        if (i == 4)
+            assert_string_equal(c->fields[0].validate_name, "v");
+        if (a->has_checks != cases[i].a || b->has_checks != cases[i].b
+                || c->has_checks != cases[i].c)
+            fprintf(stderr, "case %zu: %d %d %d\n", i, a->has_checks, b->has_checks,
+                c->has_checks);
+        assert_int_equal(a->has_checks, cases[i].a);
+        assert_int_equal(b->has_checks, cases[i].b);
+        assert_int_equal(c->has_checks, cases[i].c);
+        /* a builder reaching C of that schema through a union inherits it */
+        if (!strchr(cases[i].ctype, 'U')) {
+            bk_model_unref(a);
+            continue;
+        }
+        bk_builder *bd = new_builder();
+        OK(bk_builder_use(bd, a, E));
+        OK(bk_builder_model(bd, "Top", E));
+        OK(bk_builder_field(bd, "u", "list<U>", E));
+        OK(bk_builder_field(bd, "n", "i8", E));
+        bk_model *top = NULL;
+        OK(bk_builder_build(&top, bd, "Top", E));
+        assert_int_equal(top->has_checks, c->has_checks);
+        bk_model_unref(top);
+        bk_builder_free(bd);
+        bk_model_unref(a);
+    }
+}
+
+static int g_field_calls, g_model_calls;
+
+static int field_even(const void *value, bk_report *r, void *payload)
+{
+    (*(int *)payload)++;
+    if (*(const int32_t *)value % 2)
+        bk_report_problem(r, NULL, "even", "must be even", NULL);
+    return 0;
+}
+
+static int model_stop(const void *value, bk_report *r, void *payload)
+{
+    (void)value;
+    (void)r;
+    (*(int *)payload)++;
+    return 1;
+}
+
+static void builder_sets_constraints_and_validators(void **state)
+{
+    (void)state;
+    bk_builder *b = new_builder();
+    OK(bk_builder_model(b, "P", E));
+    OK(bk_builder_model_validator(b, model_stop, &g_model_calls, "stopper", E));
+    OK(bk_builder_field(b, "n", "i32", E));
+    OK(bk_builder_field_attr(b, "min", "1.5", E));
+    OK(bk_builder_field_attr(b, "exclusive_min", "0", E));     /* replaces min */
+    OK(bk_builder_field_attr(b, "max", "100", E));
+    OK(bk_builder_field_validator(b, field_even, &g_field_calls, "even", E));
+    OK(bk_builder_field(b, "tags", "map<str>", E));
+    OK(bk_builder_field_attr(b, "each", "{\"format\":\"ipv4\",\"messages\":{\"format\":\"an IP\"}}", E));
+    OK(bk_builder_field_attr(b, "max_items", "2", E));
+    OK(bk_builder_field_attr(b, "default", "{}", E));
+    bk_model *m = NULL;
+    OK(bk_builder_build(&m, b, "P", E));
+    bk_builder_free(b);
+    const bk__field *n = ifield(m, "n");
+    assert_true(n->check->src.has_min && n->check->src.min_exclusive && n->check->src.min == 0);
+    assert_true(n->check->src.has_max && !n->check->src.max_exclusive);
+    assert_true(m->has_checks);
+    char *doc = doc_of(m, false);
+    assert_string_equal(doc, "{\"bk_model\":1,\"root\":\"P\",\"models\":[{\"name\":\"P\","
+        "\"validator\":\"stopper\",\"fields\":[{\"name\":\"n\",\"type\":\"i32\","
+        "\"exclusive_min\":0,\"max\":100,\"validator\":\"even\"},{\"name\":\"tags\","
+        "\"type\":\"map<str>\",\"default\":{},\"max_items\":2,\"each\":{\"format\":\"ipv4\","
+        "\"messages\":{\"format\":\"an IP\"}}}]}]}");
+    bk_free(doc);
+    assert_round_trip(m);
+    /* the validators run: the field's, then the model's, which stops */
+    g_field_calls = g_model_calls = 0;
+    void *obj = calloc(1, bk_model_size(m));
+    FAILS(BK_EUSER, "stopped", NULL, bk_json_decode(obj, m, "{\"n\":2}", 7, NULL, E));
+    assert_int_equal(g_field_calls, 1);
+    assert_int_equal(g_model_calls, 1);
+    bk_error *err = NULL;
+    assert_int_equal(bk_json_decode(obj, m, "{\"n\":3,\"tags\":{\"a\":\"1.2.3\"}}", 28, NULL,
+        &err), BK_EVALIDATION);
+    bk_assert_problem(err, "$.n", "custom:even");
+    bk_assert_problem(err, "$.tags.a", "format");
+    assert_string_equal(bk_error_problem_message(err, 1), "an IP");
+    bk_error_free(err);
+    free(obj);
+    bk_model_unref(m);
+    /* a model loaded from its document has the names but not the functions */
+    b = new_builder();
+    OK(bk_builder_model(b, "Q", E));
+    OK(bk_builder_field(b, "v", "u8", E));
+    OK(bk_builder_field_attr(b, "validator", "\"later\"", E));
+    OK(bk_builder_field_validator(b, NULL, NULL, NULL, E));     /* removes it */
+    OK(bk_builder_model_attr(b, "validator", "\"whole\"", E));
+    OK(bk_builder_build(&m, b, "Q", E));
+    assert_null(ifield(m, "v")->validate_name);
+    assert_string_equal(m->validate_name, "whole");
+    assert_null((void *)m->validate);
+    assert_false(m->has_checks);
+    bk_model_unref(m);
+    bk_builder_free(b);
+}
+
+static void bad_constraints_are_rejected_where_declared(void **state)
+{
+    (void)state;
+    bk_builder *b = new_builder();
+    FAILS(BK_EMODEL, "no current field", NULL, bk_builder_field_validator(b, NULL, NULL, "x", E));
+    FAILS(BK_EMODEL, "no current model", NULL, bk_builder_model_validator(b, NULL, NULL, "x", E));
+    FAILS(BK_EINVAL, "NULL", NULL, bk_builder_field_validator(NULL, NULL, NULL, NULL, E));
+    OK(bk_builder_model(b, "M", E));
+    FAILS(BK_EMODEL, "model M", "empty", bk_builder_model_validator(b, NULL, NULL, "", E));
+    FAILS(BK_EMODEL, "validator", "non-empty string", bk_builder_model_attr(b, "validator", "3", E));
+    OK(bk_builder_field(b, "f", "str", E));
+    static const struct { const char *key, *value, *a, *b; } attrs[] = {
+        { "min", "\"1\"", "attribute min", "a number" },
+        { "exclusive_max", "null", "attribute exclusive_max", "a number" },
+        { "multiple_of", "0", "attribute multiple_of", "a number > 0" },
+        { "multiple_of", "-2.5", "attribute multiple_of", "a number > 0" },
+        { "min_len", "-1", "attribute min_len", "non-negative integer" },
+        { "max_items", "1.5", "attribute max_items", "non-negative integer" },
+        { "unique_items", "1", "attribute unique_items", "a boolean" },
+        { "pattern", "[]", "attribute pattern", "a string" },
+        { "format", "\"phone\"", "attribute format", "\"email\"" },
+        { "one_of", "{}", "attribute one_of", "an array" },
+        { "messages", "{\"too_long\":1}", "attribute messages", "code: message" },
+        { "messages", "[]", "attribute messages", "code: message" },
+        { "each", "[]", "attribute each", "an object" },
+        { "each", "{\"each\":{}}", "attribute each", "unknown constraint each" },
+        { "each", "{\"validator\":\"v\"}", "attribute each", "unknown constraint validator" },
+        { "each", "{\"min\":1,\"exclusive_min\":2}", "attribute each", "both set one bound" },
+        { "each", "{\"max_len\":\"x\"}", "attribute each.max_len", "non-negative integer" },
+        { "validator", "\"\"", "attribute validator", "non-empty string" },
+        { "minimum", "1", "unknown attribute minimum", NULL },
+    };
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+        FAILS(BK_EMODEL, "model M, field f", attrs[i].a,
+            bk_builder_field_attr(b, attrs[i].key, attrs[i].value, E));
+    /* a failed "each" leaves the previous one */
+    OK(bk_builder_field_attr(b, "each", "{\"max_len\":3}", E));
+    FAILS(BK_EMODEL, "each", NULL, bk_builder_field_attr(b, "each", "{\"max_len\":4,\"x\":1}", E));
+    bk_builder_free(b);
+
+    /* constraints that do not fit the type fail the build, naming the field */
+    static const struct { const char *type, *attr, *a, *b; } builds[] = {
+        { "str", "\"min\":1", "field f", "numbers only" },
+        { "i32", "\"pattern\":\"x\"", "field f", "strings only" },
+        { "str", "\"pattern\":\"(a\"", "field f", "does not compile" },
+        { "i32", "\"each\":{\"min\":1}", "field f", "needs a list or a map, not i32" },
+        { "list<i32>", "\"each\":{\"max_len\":1}", "field f (each)", "strings and bytes only" },
+        { "map<str>", "\"each\":{\"one_of\":[1]}", "field f (each)", "not a valid str" },
+        { "i8", "\"one_of\":[1000]", "field f", "not a valid i8" },
+        { "i8", "\"min\":5,\"max\":1", "field f", "min is above max" },
+        { "str", "\"messages\":{\"nope\":\"x\"}", "field f", "unknown code" },
+        { "str", "\"min\":1,\"exclusive_min\":2", "field f", "both set one bound" },
+    };
+    for (size_t i = 0; i < sizeof(builds) / sizeof(builds[0]); i++) {
+        char doc[512];
+        snprintf(doc, sizeof(doc), "{\"bk_model\":1,\"root\":\"M\",\"models\":[{\"name\":\"M\","
+            "\"fields\":[{\"name\":\"f\",\"type\":\"%s\",%s}]}]}", builds[i].type, builds[i].attr);
+        bk_model *m = NULL;
+        FAILS(BK_EMODEL, builds[i].a, builds[i].b, bk_model_from_doc(&m, doc, strlen(doc), E));
+        assert_null(m);
+    }
+}
+
+/* C: element constraints on a scalar, a validator name that is not UTF-8. */
+typedef struct { int32_t v; } Scalar;
+static const bk_field EACH_SCALAR_FIELDS[] = { BK_FIELD(Scalar, v, BK_I32, BK_EACH(BK_MIN(0))) };
+static const bk_model_def EACH_SCALAR_DEF = BK_MODEL_DEF(Scalar, EACH_SCALAR_FIELDS);
+static const bk_field BAD_NAME_FIELDS[] = {
+    BK_FIELD(Scalar, v, BK_I32, BK_VALIDATE(field_even, "\xff", NULL)),
+};
+static const bk_model_def BAD_NAME_DEF = BK_MODEL_DEF(Scalar, BAD_NAME_FIELDS);
+static const bk_field BAD_MSG_FIELDS[] = {
+    BK_FIELD(Scalar, v, BK_I32, BK_MIN(0), BK_MESSAGES("below_min", "\xc3")),
+};
+static const bk_model_def BAD_MSG_DEF = BK_MODEL_DEF(Scalar, BAD_MSG_FIELDS);
+static const bk_field EMPTY_EACH_FIELDS[] = { BK_FIELD(Scalar, v, BK_I32, BK_EACH(.index = false)) };
+static const bk_model_def EMPTY_EACH_DEF = BK_MODEL_DEF(Scalar, EMPTY_EACH_FIELDS);
+static const bk_model_def MODEL_BAD_NAME_DEF = BK_MODEL_DEF(Scalar, EMPTY_EACH_FIELDS,
+    .validate_name = "");
+
+static void bad_c_constraints_are_emodel(void **state)
+{
+    (void)state;
+    expect_emodel(&EACH_SCALAR_DEF, "model Scalar, field v", "needs a list or a map");
+    expect_emodel(&BAD_NAME_DEF, "field v", "validator name");
+    expect_emodel(&BAD_MSG_DEF, "field v", "not valid UTF-8");
+    expect_emodel(&MODEL_BAD_NAME_DEF, "model Scalar", "validator name");
+    /* an element check that sets nothing is no check */
+    bk_model *m = build(&EMPTY_EACH_DEF);
+    assert_null(m->fields[0].elem_check);
+    assert_false(m->has_checks);
+    bk_model_unref(m);
+}
+
+/* Constraints in a document: fixed order, integral numbers as integers,
+ * and the exact bytes back. */
+static const char CANONICAL_CHECKS[] =
+    "{\"bk_model\":1,\"root\":\"C\",\"models\":[{\"name\":\"C\",\"deny_unknown\":true,"
+    "\"validator\":\"c_ok\",\"fields\":["
+    "{\"name\":\"a\",\"type\":\"i64\",\"min\":-9223372036854775808,\"exclusive_max\":1e19,"
+    "\"multiple_of\":3},"
+    "{\"name\":\"b\",\"type\":\"f64\",\"default\":0.5,\"exclusive_min\":0.10000000000000001,"
+    "\"max\":2.5,\"multiple_of\":0.25,\"messages\":{\"above_max\":\"too big\",\"below_min\":\"too small\"}},"
+    "{\"name\":\"c\",\"type\":\"str\",\"optional\":true,\"min_len\":0,\"max_len\":9,"
+    "\"pattern\":\"^\\\\w+$\",\"format\":\"date-time\",\"one_of\":[\"x\",\"y\"],\"const\":\"x\","
+    "\"validator\":\"c_field\"},"
+    "{\"name\":\"d\",\"type\":\"list<map<bytes>>\",\"min_items\":1,\"max_items\":2,"
+    "\"unique_items\":true,\"each\":{\"min_items\":1}},"
+    "{\"name\":\"e\",\"type\":\"map<f32>\",\"max_items\":0,\"each\":{\"min\":1,\"max\":2,"
+    "\"one_of\":[1,1.5,2],\"messages\":{\"not_one_of\":\"1, 1.5 or 2\"}}},"
+    "{\"name\":\"f\",\"type\":\"json\",\"const\":{\"k\":[null,true,{}]}},"
+    "{\"name\":\"g\",\"type\":\"bytes\",\"min_len\":1,\"max_len\":3,\"const\":\"AAE=\"}]}]}";
+
+static void constraints_read_and_write_back_exactly(void **state)
+{
+    (void)state;
+    bk_model *m = from_doc(CANONICAL_CHECKS);
+    char *doc = doc_of(m, false);
+    assert_string_equal(doc, CANONICAL_CHECKS);
+    bk_free(doc);
+    assert_round_trip(m);
+    const bk_check *a = &ifield(m, "a")->check->src;
+    assert_true(a->has_min && a->min == -9223372036854775808.0 && !a->min_exclusive);
+    assert_true(a->has_max && a->max == 1e19 && a->max_exclusive);
+    assert_true(ifield(m, "b")->check->src.min == 0.1);
+    bk_model_unref(m);
+    /* reals that are integral are written as integers; key order is fixed */
+    m = from_doc("{\"bk_model\":1,\"root\":\"R\",\"models\":[{\"name\":\"R\",\"fields\":["
+        "{\"each\":{\"max\":2.0,\"min\":-0.0},\"max_items\":3,\"type\":\"list<u8>\","
+        "\"name\":\"r\"}]}]}");
+    doc = doc_of(m, false);
+    assert_string_equal(doc, "{\"bk_model\":1,\"root\":\"R\",\"models\":[{\"name\":\"R\","
+        "\"fields\":[{\"name\":\"r\",\"type\":\"list<u8>\",\"max_items\":3,\"each\":"
+        "{\"min\":0,\"max\":2}}]}]}");
+    bk_free(doc);
+    bk_model_unref(m);
+    /* min and exclusive_min in one field object are ambiguous */
+    const char *both = "{\"bk_model\":1,\"root\":\"R\",\"models\":[{\"name\":\"R\",\"fields\":["
+        "{\"name\":\"r\",\"type\":\"i8\",\"max\":1,\"exclusive_max\":2}]}]}";
+    FAILS(BK_EMODEL, "model R, field r", "both set one bound",
+        bk_model_from_doc(&m, both, strlen(both), E));
+}
+
+static void c_constraints_round_trip_through_documents(void **state)
+{
+    (void)state;
+    bk_model *m = build(&CHECKED_DEF);
+    assert_round_trip(m);
+    char *doc = doc_of(m, false);
+    assert_contains(doc, "\"validator\":\"checked_ok\",\"fields\":[");
+    assert_contains(doc, "{\"name\":\"flag\",\"type\":\"bool\",\"const\":true}");
+    assert_contains(doc, "{\"name\":\"i16\",\"type\":\"i16\",\"exclusive_min\":-100,"
+        "\"exclusive_max\":100,\"multiple_of\":2}");
+    assert_contains(doc, "{\"name\":\"i32\",\"type\":\"i32\",\"min\":0,\"messages\":"
+        "{\"below_min\":\"no negatives\"}}");
+    assert_contains(doc, "{\"name\":\"u16\",\"type\":\"u16\",\"multiple_of\":0.5}");
+    assert_contains(doc, "{\"name\":\"u64\",\"type\":\"u64\",\"max\":1e19}");
+    assert_contains(doc, "{\"name\":\"f64\",\"type\":\"f64\",\"exclusive_min\":0,"
+        "\"exclusive_max\":1,\"multiple_of\":0.10000000000000001}");
+    assert_contains(doc, "{\"name\":\"s\",\"type\":\"str\",\"min_len\":1,\"max_len\":10,"
+        "\"pattern\":\"^[a-z.]+$\",\"format\":\"hostname\"}");
+    assert_contains(doc, "{\"name\":\"role\",\"type\":\"Checked_role\",\"one_of\":[\"admin\","
+        "\"member\"]}");
+    assert_contains(doc, "{\"name\":\"addr\",\"type\":\"Address\",\"const\":{\"street\":\"a\","
+        "\"city\":\"b\"}}");
+    assert_contains(doc, "{\"name\":\"node\",\"type\":\"ptr<Node>\",\"validator\":\"node_ok\"}");
+    assert_contains(doc, "{\"name\":\"tags\",\"type\":\"list<str>\",\"min_items\":1,"
+        "\"max_items\":5,\"unique_items\":true,\"each\":{\"max_len\":8,\"pattern\":\"^[a-z]+$\","
+        "\"messages\":{\"pattern\":\"lowercase only\"}}}");
+    assert_contains(doc, "{\"name\":\"counts\",\"type\":\"map<i64>\",\"default_zero\":true,"
+        "\"max_items\":3,\"each\":{\"min\":0}}");
+    assert_contains(doc, "{\"name\":\"any\",\"type\":\"json\",\"one_of\":[1,\"a\",null,"
+        "{\"k\":[true]}]}");
+    assert_contains(doc, "{\"name\":\"nick\",\"type\":\"str\",\"optional\":true,\"min_len\":3}");
+    /* the loaded copy validates the same way (without the functions) */
+    bk_model *rt = from_doc(doc);
+    assert_true(rt->has_checks);
+    bk_error *err = NULL;
+    assert_int_equal(decode_checked(rt, CHECKED_JSON, &err), BK_OK);
+    char *json = checked_with("tags", "[\"A\"]");
+    assert_int_equal(decode_checked(rt, json, &err), BK_EVALIDATION);
+    bk_assert_problem(err, "$.tags[0]", "pattern");
+    assert_string_equal(bk_error_problem_message(err, 0), "lowercase only");
+    bk_error_free(err);
+    free(json);
+    bk_free(doc);
+    bk_model_unref(rt);
+    bk_model_unref(m);
+}
+
 /* ---- allocation failures ---------------------------------------------------------- */
 
 static long g_fail_at = -1;
@@ -1715,6 +2280,72 @@ static bk_status op_builder_use(void)
     return st;
 }
 
+static bk_status op_checked_model_new(void)
+{
+    bk_model *m = NULL;
+    bk_error *err = NULL;
+    bk_status st = bk_model_new(&m, &CHECKED_DEF, &err);
+    if (st != BK_OK) {
+        assert_null(m);
+        assert_int_equal(bk_error_code(err), st);
+    }
+    bk_error_free(err);
+    bk_model_unref(m);
+    return st;
+}
+
+static bk_status op_checks_doc_round_trip(void)
+{
+    bk_model *m = NULL, *m2 = NULL;
+    bk_error *err = NULL;
+    char *doc = NULL;
+    bk_status st = bk_model_from_doc(&m, CANONICAL_CHECKS, strlen(CANONICAL_CHECKS), &err);
+    if (st == BK_OK)
+        st = bk_model_to_doc(&doc, NULL, m, false, &err);
+    if (st == BK_OK)
+        st = bk_model_from_doc(&m2, doc, strlen(doc), &err);
+    if (st == BK_OK)
+        assert_string_equal(doc, CANONICAL_CHECKS);
+    if (st != BK_OK)
+        assert_int_equal(bk_error_code(err), st);
+    bk_error_free(err);
+    bk_free(doc);
+    bk_model_unref(m);
+    bk_model_unref(m2);
+    return st;
+}
+
+static bk_status op_builder_checks(void)
+{
+    bk_builder *b = NULL;
+    bk_model *m = NULL;
+    bk_error *err = NULL;
+    bk_status st = bk_builder_new(&b, &err);
+    if (st == BK_OK)
+        st = bk_builder_model(b, "P", &err);
+    if (st == BK_OK)
+        st = bk_builder_model_validator(b, model_stop, NULL, "stopper", &err);
+    if (st == BK_OK)
+        st = bk_builder_field(b, "tags", "list<str>", &err);
+    if (st == BK_OK)
+        st = bk_builder_field_attr(b, "each", "{\"pattern\":\"^a\",\"one_of\":[\"a\"],"
+            "\"messages\":{\"pattern\":\"p\",\"not_one_of\":\"o\"}}", &err);
+    if (st == BK_OK)
+        st = bk_builder_field_attr(b, "messages", "{\"unique\":\"u\"}", &err);
+    if (st == BK_OK)
+        st = bk_builder_field_attr(b, "const", "[\"a\"]", &err);
+    if (st == BK_OK)
+        st = bk_builder_field_validator(b, field_even, NULL, "even", &err);
+    if (st == BK_OK)
+        st = bk_builder_build(&m, b, "P", &err);
+    if (st != BK_OK)
+        assert_int_equal(bk_error_code(err), st);
+    bk_error_free(err);
+    bk_builder_free(b);
+    bk_model_unref(m);
+    return st;
+}
+
 static void sweep(bk_status (*op)(void))
 {
     assert_int_equal(bk_set_allocator(failing_malloc, failing_realloc, free), BK_OK);
@@ -1739,6 +2370,9 @@ static void allocation_failures_are_clean(void **state)
     sweep(op_model_new);
     sweep(op_doc_round_trip);
     sweep(op_builder_use);
+    sweep(op_checked_model_new);
+    sweep(op_checks_doc_round_trip);
+    sweep(op_builder_checks);
 }
 
 int main(void)
@@ -1766,6 +2400,13 @@ int main(void)
         cmocka_unit_test(long_chains_are_handled),
         cmocka_unit_test(model_functions_are_null_and_misuse_safe),
         cmocka_unit_test(defaults_beyond_jansson_are_unsupported_in_documents),
+        cmocka_unit_test(constraints_are_compiled_on_every_kind),
+        cmocka_unit_test(has_checks_follows_every_reference),
+        cmocka_unit_test(builder_sets_constraints_and_validators),
+        cmocka_unit_test(bad_constraints_are_rejected_where_declared),
+        cmocka_unit_test(bad_c_constraints_are_emodel),
+        cmocka_unit_test(constraints_read_and_write_back_exactly),
+        cmocka_unit_test(c_constraints_round_trip_through_documents),
         cmocka_unit_test(allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
