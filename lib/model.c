@@ -777,6 +777,7 @@ static bk_status c_field(cbuild *cb, bk_model *m, const bk_model_def *def, size_
     f->auto_id = fd->auto_id;
     f->unique = fd->unique;
     f->index = fd->index;
+    f->row_version = fd->row_version;
     if (!(f->name = bk__strdup(fd->name)))
         return BK_ENOMEM;
     if (fd->rename && !(f->rename = bk__strdup(fd->rename)))
