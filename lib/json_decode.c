@@ -1112,7 +1112,7 @@ static int dec_object(dec *d, const bk_model *m, char *base, const char *ignore,
                 bk__value_clear(jf->f->type, dst);
             seen[idx] = 1;
             hint = (size_t)idx + 1;
-            if (jf->f->optional && *d->p == 'n') {
+            if (jf->f->optional && d->p < d->end && *d->p == 'n') {
                 r = literal(d, "null", 4);
                 base[jf->presence_offset] = BK_NULL;
             } else {
@@ -1260,6 +1260,8 @@ static int dec_payload(dec *d, const bk__union *u, int vi, char *dst)
     *(int *)(dst + u->tag_offset) = vi;
     const bk__variant *v = &u->variants[vi];
     if (!v->type) {
+        if (d->p >= d->end)
+            return syntax(d, d->p, "a value was expected");
         if (*d->p != 'n')
             return type_error(d, "null");
         return literal(d, "null", 4) == D_OK ? D_OK : D_FATAL;

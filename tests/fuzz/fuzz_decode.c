@@ -6,6 +6,7 @@
  * re-decode to the same bytes. A crash, a sanitizer report, a leak, or a
  * round-trip mismatch is a finding.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <backend.h>
@@ -29,7 +30,8 @@ static const bk_variant FSHAPE_VARIANTS[] = {
     BK_VARIANT_UNIT("none"),
 };
 static const bk_union_def FSHAPE_EXT = BK_UNION_DEF(FShape, kind, FSHAPE_VARIANTS);
-static const bk_union_def FSHAPE_UNTAGGED = BK_UNION_DEF(FShape, kind, FSHAPE_VARIANTS,
+typedef FShape FShapeUntagged; /* a second union over the same struct needs its own name */
+static const bk_union_def FSHAPE_UNTAGGED = BK_UNION_DEF(FShapeUntagged, kind, FSHAPE_VARIANTS,
     .tagging = BK_UNTAGGED);
 static const bk_type_def FSHAPE_T = { .kind = BK_UNION, .union_def = &FSHAPE_UNTAGGED };
 static const bk_field FALL_FIELDS[] = {
@@ -69,10 +71,12 @@ static void round_trip(const bk_model *m, void *obj, size_t size)
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     if (!g_user) {
-        bk_model_new(&g_user, &USER_DEF, NULL);
-        bk_model_new(&g_all, &FALL_DEF, NULL);
-        if (!g_user || !g_all)
+        bk_error *e = NULL;
+        if (bk_model_new(&g_user, &USER_DEF, &e) != BK_OK ||
+            bk_model_new(&g_all, &FALL_DEF, &e) != BK_OK) {
+            fprintf(stderr, "fuzz_decode: model: %s\n", bk_error_message(e));
             abort();
+        }
     }
     User u;
     bk_error *err = NULL;
