@@ -245,6 +245,23 @@ static inline void ws(dec *d)
     d->p = p;
 }
 
+/* After a member or element: ',' (returns 1: another follows), the closing
+ * bracket (returns 0: consumed), or a syntax error (returns D_FATAL). */
+static int next_member(dec *d, char close)
+{
+    ws(d);
+    if (d->p < d->end && *d->p == ',') {
+        d->p++;
+        ws(d);
+        return 1;
+    }
+    if (d->p < d->end && *d->p == close) {
+        d->p++;
+        return 0;
+    }
+    return syntax(d, d->p, close == ']' ? "',' or ']' expected" : "',' or '}' expected");
+}
+
 static const char *token_name(char c)
 {
     switch (c) {
@@ -560,17 +577,13 @@ static int skip_value(dec *d)
             }
             if (skip_value(d) != D_OK)
                 return D_FATAL;
-            ws(d);
-            if (d->p < d->end && *d->p == ',') {
-                d->p++;
-                continue;
-            }
-            if (d->p < d->end && *d->p == close) {
-                d->p++;
+            int more = next_member(d, close);
+            if (more < 0)
+                return D_FATAL;
+            if (!more) {
                 d->depth--;
                 return D_OK;
             }
-            return syntax(d, d->p, c == '[' ? "',' or ']' expected" : "',' or '}' expected");
         }
     }
     default:
@@ -859,17 +872,11 @@ static int dec_list(dec *d, const bk__type *t, bk_list *l)
             return D_FATAL;
         if (r == D_BAD)
             res = D_BAD;
-        ws(d);
-        if (d->p < d->end && *d->p == ',') {
-            d->p++;
-            ws(d);
-            continue;
-        }
-        if (d->p < d->end && *d->p == ']') {
-            d->p++;
+        int more = next_member(d, ']');
+        if (more < 0)
+            return D_FATAL;
+        if (!more)
             break;
-        }
-        return syntax(d, d->p, "',' or ']' expected");
     }
     d->depth--;
     return res;
@@ -971,17 +978,11 @@ static int dec_map(dec *d, const bk__type *t, bk_map *mp)
                 res = D_BAD;
         }
         pop(d);
-        ws(d);
-        if (d->p < d->end && *d->p == ',') {
-            d->p++;
-            ws(d);
-            continue;
-        }
-        if (d->p < d->end && *d->p == '}') {
-            d->p++;
+        int more = next_member(d, '}');
+        if (more < 0)
+            return D_FATAL;
+        if (!more)
             break;
-        }
-        return syntax(d, d->p, "',' or '}' expected");
     }
     d->depth--;
     return res;
@@ -1139,18 +1140,13 @@ static int dec_object(dec *d, const bk_model *m, char *base, const char *ignore,
         }
         if (r == D_BAD)
             res = D_BAD;
-        ws(d);
-        if (d->p < d->end && *d->p == ',') {
-            d->p++;
-            ws(d);
-            continue;
+        int more = next_member(d, '}');
+        if (more < 0) {
+            res = D_FATAL;
+            goto done;
         }
-        if (d->p < d->end && *d->p == '}') {
-            d->p++;
+        if (!more)
             break;
-        }
-        res = syntax(d, d->p, "',' or '}' expected");
-        goto done;
     }
 end:
     for (size_t i = 0; i < nj; i++) {
@@ -1231,15 +1227,11 @@ static int find_tag(dec *d, const char *tag, size_t tag_n, const char **v, size_
         } else if (skip_value(d) != D_OK) {
             return D_FATAL;
         }
-        ws(d);
-        if (d->p < d->end && *d->p == ',') {
-            d->p++;
-            ws(d);
-            continue;
-        }
-        if (d->p < d->end && *d->p == '}')
+        int more = next_member(d, '}');
+        if (more < 0)
+            return D_FATAL;
+        if (!more)
             break;
-        return syntax(d, d->p, "',' or '}' expected");
     }
 out:
     d->p = save;
@@ -1413,17 +1405,11 @@ static int dec_union(dec *d, const bk__type *t, char *dst)
                 return r;
             if (r == D_BAD)
                 res = D_BAD;
-            ws(d);
-            if (d->p < d->end && *d->p == ',') {
-                d->p++;
-                ws(d);
-                continue;
-            }
-            if (d->p < d->end && *d->p == '}') {
-                d->p++;
+            int more = next_member(d, '}');
+            if (more < 0)
+                return D_FATAL;
+            if (!more)
                 break;
-            }
-            return syntax(d, d->p, "',' or '}' expected");
         }
         d->depth--;
 adj_end:

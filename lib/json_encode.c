@@ -131,6 +131,28 @@ static const unsigned char g_esc[256] = {
     2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
 };
 
+/* Write the JSON escape of control character, quote or backslash c at o;
+ * returns the position after it (at most 6 bytes). */
+static inline char *put_escape(char *o, unsigned char c)
+{
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    default:
+        *o++ = 'u'; *o++ = '0'; *o++ = '0';
+        *o++ = g_hex[c >> 4];
+        *o++ = g_hex[c & 15];
+        break;
+    }
+    return o;
+}
+
 /* Write s[0..n) as a JSON string. Worst case 6 bytes per input byte. */
 static bool put_str(enc *e, const char *s, size_t n)
 {
@@ -164,21 +186,7 @@ static bool put_str(enc *e, const char *s, size_t n)
             p++;
             continue;
         }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
-            *o++ = 'u'; *o++ = '0'; *o++ = '0';
-            *o++ = g_hex[c >> 4];
-            *o++ = g_hex[c & 15];
-            break;
-        }
+        o = put_escape(o, c);
         p++;
     }
     *o++ = '"';
@@ -242,21 +250,7 @@ static bool put_cstr(enc *e, const char *str)
             s += n;
             continue;
         }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
-            *o++ = 'u'; *o++ = '0'; *o++ = '0';
-            *o++ = g_hex[c >> 4];
-            *o++ = g_hex[c & 15];
-            break;
-        }
+        o = put_escape(o, c);
         e->b->len = (size_t)(o - e->b->ptr);
         s++;
     }
