@@ -247,7 +247,7 @@ static inline void ws(dec *d)
 
 /* After a member or element: ',' (returns 1: another follows), the closing
  * bracket (returns 0: consumed), or a syntax error (returns D_FATAL). */
-static int next_member(dec *d, char close)
+static inline int next_member(dec *d, char close)
 {
     ws(d);
     if (d->p < d->end && *d->p == ',') {
