@@ -1,0 +1,216 @@
+/*
+ * store_internal.h - the storage module's private contract between
+ * store.c (generic core: handles, pool, statement cache, CRUD, queries,
+ * transactions), store_schema.c (DDL, drift, diff, migrations),
+ * store_sqlite.c (the SQLite driver) and sha256.c.
+ *
+ * The core talks to engines only through bk_store_driver
+ * (backend/sys/store.h). SQL is written with `?` placeholders everywhere;
+ * bk__sql_finish() rewrites them as $1, $2 ... for drivers with numbered
+ * parameters (identifiers are validated, so a `?` can only be ours).
+ *
+ * Ownership: a root store owns its connections (bk__conn), the tables it
+ * registered (bk__table, each holding a model reference) and their SQL
+ * texts. Transactions, queries and cursors hold a reference on the root
+ * (bk_store.refs) so the root outlives them.
+ */
+#ifndef BK_STORE_INTERNAL_H
+#define BK_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include "internal.h"
+#include "backend/sys/store.h"
+
+#define BK__MAGIC_STORE  0x6b73746fu /* root store */
+#define BK__MAGIC_TX     0x6b74786eu /* transaction handle */
+#define BK__MAGIC_QUERY  0x6b717279u
+#define BK__MAGIC_CURSOR 0x6b637572u
+
+/* Longest identifier (table, column, index) accepted: PostgreSQL's limit. */
+#define BK__IDENT_MAX 63
+
+/* ---- SHA-256 (sha256.c) ---------------------------------------------------- */
+typedef struct bk__sha256 {
+    uint32_t h[8];
+    uint64_t len;          /* bytes hashed so far */
+    unsigned char buf[64];
+    size_t nbuf;
+} bk__sha256;
+void bk__sha256_init(bk__sha256 *c);
+void bk__sha256_update(bk__sha256 *c, const void *data, size_t n);
+void bk__sha256_final(bk__sha256 *c, unsigned char out[32]);
+/* SHA-256 of data[0..n) as 64 lower-case hex digits and a NUL. */
+void bk__sha256_hex(char out[65], const void *data, size_t n);
+
+/* ---- SQL text ---------------------------------------------------------------- */
+/* A SQL text with its length and cache hash (computed once for fixed texts). */
+typedef struct bk__sql {
+    char *text;
+    size_t len;
+    uint64_t hash;
+} bk__sql;
+
+uint64_t bk__sql_hash(const char *s, size_t n);
+/* True for [A-Za-z_][A-Za-z0-9_]{0,62}. */
+bool bk__ident_ok(const char *s);
+
+/* A SQL text under construction; an allocation failure is remembered
+ * (oom) and every later append is a no-op, so callers check once. */
+typedef struct bk__sb {
+    bk_buf b;
+    bool oom;
+} bk__sb;
+void bk__sb_putn(bk__sb *s, const char *t, size_t n);
+void bk__sb_put(bk__sb *s, const char *t);
+/* "name", with any double quote doubled. */
+void bk__sb_ident(bk__sb *s, const char *name);
+/* 'text', with any single quote doubled (generated SQL shown to people). */
+void bk__sb_literal(bk__sb *s, const char *t, size_t n);
+void bk__sb_fmt(bk__sb *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void bk__sb_dispose(bk__sb *s);
+/* Turn the text (with `?` placeholders) into the driver's dialect and move
+ * it into *out with its hash; s is left empty. BK_ENOMEM (also when s.oom). */
+bk_status bk__sql_finish(bk__sql *out, const bk_store_driver *drv, bk__sb *s);
+void bk__sql_dispose(bk__sql *s);
+
+/* ---- tables -------------------------------------------------------------------- */
+/* One stored column: a declared field, or a field of a flattened model. */
+typedef struct bk__col {
+    const char *name;          /* declared field name (borrowed from the model) */
+    const char *json_name;     /* JSON name, for validation problem paths */
+    const bk__field *f;        /* the declaring field */
+    const bk__type *t;
+    size_t offset;             /* absolute within the outer struct */
+    size_t presence_offset;    /* absolute; valid if optional */
+    size_t top;                /* index of the top-level field it belongs to */
+    bool optional;             /* presence tracked: NULL when absent/null */
+    bool nullable;             /* column allows NULL */
+    bool pk, auto_id, unique, index, version;
+    bool json;                 /* stored as JSON text */
+    bk_sql_type sql;           /* storage class */
+    const char *decl;          /* declared SQL type (driver's) */
+} bk__col;
+
+typedef struct bk__table {
+    struct bk__table *next;    /* the store's list (published atomically) */
+    bk_model *model;           /* a reference */
+    char *name;
+    bk__col *cols;
+    size_t ncols;
+    size_t pk;                 /* index of the key column */
+    long version;              /* index of the row-version column, or -1 */
+    char *select_list;         /* "a","b",... in column order */
+    bk__sql ins;               /* INSERT with every column */
+    bk__sql ins_auto;          /* INSERT without the key, RETURNING the key */
+    bk__sql get;               /* SELECT ... WHERE key = ? */
+    bk__sql upd;               /* UPDATE every non-key column WHERE key = ? [AND version = ?] */
+    bk__sql del;               /* DELETE WHERE key = ? */
+    bk__sql ups;               /* INSERT ... ON CONFLICT (key) DO UPDATE ... */
+    bk__sql exists;            /* SELECT 1 WHERE key = ? */
+} bk__table;
+
+/* Build the column list and SQL of model m stored as table (both checked:
+ * BK_EMODEL for a model that cannot be stored, BK_EINVAL for a bad table
+ * name). */
+bk_status bk__table_new(bk__table **out, const bk_store_driver *drv, bk_model *m,
+    const char *table, bk_error **err);
+void bk__table_free(bk__table *t);
+
+/* ---- connections and statements --------------------------------------------------- */
+typedef struct bk__stmt {
+    bk_store_stmt *s;
+    char *sql;                 /* owned copy (cached statements) */
+    size_t len;
+    uint64_t hash;
+    struct bk__stmt *prev, *next;  /* LRU list, most recent first */
+    struct bk__stmt *hnext;        /* hash chain */
+    bool busy;                 /* handed out (running, or held by a cursor) */
+    bool cached;               /* in the cache (else freed when put back) */
+} bk__stmt;
+
+typedef struct bk__conn {
+    bk_store_conn *c;
+    const bk_store_driver *drv;
+    /* statement cache: LRU of `cap` entries by SQL text */
+    bk__stmt **buckets;
+    size_t nbuckets;
+    bk__stmt *lru_first, *lru_last;
+    size_t ncached, cap;
+    /* pool state (guarded by the root's mutex) */
+    bool in_use;               /* checked out */
+    bool in_tx;                /* by a transaction (exclusive) */
+    pthread_t owner;
+    int users;                 /* nested checkouts by the owner (not in_tx) */
+    /* per-column scratch for values encoded before binding */
+    bk_buf *scratch;
+    size_t nscratch;
+} bk__conn;
+
+/* Take a statement for sql from c's cache (prepared on a miss; a fresh,
+ * uncached one when the cached one is busy). Put it back with
+ * bk__stmt_put, which resets it. */
+bk_status bk__stmt_get(bk__stmt **out, bk__conn *c, const bk__sql *sql, bk_error **err);
+void bk__stmt_put(bk__conn *c, bk__stmt *st);
+
+/* ---- stores ---------------------------------------------------------------------- */
+struct bk_store {
+    uint32_t magic;            /* BK__MAGIC_STORE or BK__MAGIC_TX */
+    bk_store *root;            /* itself for a root store */
+    /* root */
+    const bk_store_driver *drv;
+    char *uri_rest;
+    bk_store_options opts;
+    bk__conn *conns;
+    size_t nconns;
+    pthread_mutex_t mu;        /* pool */
+    pthread_cond_t cv;
+    pthread_mutex_t reg_mu;    /* serialises registrations */
+    _Atomic(bk__table *) tables;
+    atomic_long refs;          /* the handle + transactions, queries, cursors */
+    atomic_bool closed;        /* bk_store_close() was called */
+    /* transaction */
+    bk__conn *conn;
+    pthread_t thread;
+    int depth;                 /* 0: BEGIN; n > 0: SAVEPOINT bk_sp_<n> */
+    bk_store *parent;          /* enclosing transaction (depth > 0) */
+    bk_store *child;           /* open nested transaction */
+    int cursors;               /* open cursors on this transaction */
+};
+
+/* Check a store handle: BK_EMISUSE for a dead handle or a transaction used
+ * from another thread. */
+bk_status bk__store_check(bk_store *s, const char *fn, bk_error **err);
+/* A connection for one operation on s: the transaction's own, or one
+ * checked out of the pool (re-entrant for the owning thread; waits up to
+ * busy_timeout_ms: BK_EBUSY). *release says whether bk__conn_release must
+ * be called. exclusive: a connection no one else uses (transactions,
+ * migrations). */
+bk_status bk__conn_for(bk__conn **out, bool *release, bk_store *s, bool exclusive,
+    bk_error **err);
+void bk__conn_release(bk_store *root, bk__conn *c);
+/* The table of model m on root (NULL if not registered). Lock-free. */
+bk__table *bk__store_table(bk_store *root, const bk_model *m);
+void bk__store_unref(bk_store *root);
+
+/* Run one statement with no parameters and return the first column of
+ * every row joined by '\n' in *out (bk_free). For tests and checks
+ * (PRAGMA integrity_check). */
+bk_status bk__store_query_text(char **out, bk_store *s, const char *sql, bk_error **err);
+
+/* ---- schema (store_schema.c) -------------------------------------------------------- */
+/* Create the table if missing, else compare it with the model (BK_ESCHEMA
+ * listing every difference). Runs on connection c (not in a transaction). */
+bk_status bk__schema_ensure(bk__conn *c, const bk__table *t, bk_error **err);
+/* The CREATE TABLE and CREATE INDEX statements of t, ';'-separated. */
+bk_status bk__schema_create_sql(bk_buf *out, const bk_store_driver *drv, const bk__table *t,
+    bool if_not_exists);
+
+/* ---- drivers (store_sqlite.c) ------------------------------------------------------ */
+extern const bk_store_driver bk__sqlite_driver;
+
+#endif
