@@ -3,6 +3,8 @@
 #   gcc       gcc build (RelWithDebInfo) in build-gcc, ctest
 #   asan      clang build with BK_SANITIZE=ON (ASan+UBSan) in build-asan, ctest
 #   valgrind  every tests/test_* executable of build-gcc under valgrind memcheck
+#   tsan      clang BK_TSAN=ON build in build-tsan; runs test_store_threads
+#             (one store shared by four threads) under ThreadSanitizer
 #   fuzz      clang BK_FUZZ=ON build in build-fuzz; each libFuzzer target runs
 #             over a temp copy of tests/fuzz/corpus/<name>/ (FUZZ_BUDGET
 #             seconds in total, default 60, split between the targets)
@@ -10,14 +12,15 @@
 # not counted. Ends with "N passed, M failed"; exit status non-zero on any
 # failure. Environment: JOBS (default 2), FUZZ_BUDGET, VALGRIND_SKIP (test
 # names to leave out of the valgrind phase), BK_PHASES (default
-# "gcc asan valgrind fuzz").
+# "gcc asan valgrind tsan fuzz"), BK_THREADS_N (rows per thread in the tsan
+# phase, default 60).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 JOBS=${JOBS:-2}
 FUZZ_BUDGET=${FUZZ_BUDGET:-60}
-BK_PHASES=${BK_PHASES:-gcc asan valgrind fuzz}
+BK_PHASES=${BK_PHASES:-gcc asan valgrind tsan fuzz}
 # Tests that fork/exec compilers or otherwise do not belong under valgrind.
 VALGRIND_SKIP=${VALGRIND_SKIP:-}
 
@@ -100,6 +103,18 @@ phase_valgrind() {
     [ "$bad" -eq 0 ]
 }
 
+phase_tsan() {
+    # Only the threads test, with fewer rows: ThreadSanitizer is slow, and
+    # the point is the pool, the statement caches and the registry under
+    # real concurrency, not volume.
+    CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DBK_TSAN=ON \
+        -DBK_BUILD_BENCH=OFF -DBK_BUILD_EXAMPLES=OFF
+    cmake --build build-tsan --target test_store_threads -j"$JOBS"
+    BK_THREADS_N=${BK_THREADS_N:-60} TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+        build-tsan/tests/test_store_threads
+}
+
 phase_fuzz() {
     local probe targets=() src name per t corpus dir
     for src in tests/fuzz/*.c; do
@@ -154,7 +169,7 @@ bash scripts/deps.sh
 
 for p in $BK_PHASES; do
     case $p in
-    gcc|asan|valgrind|fuzz) run_phase "$p" "phase_$p" ;;
+    gcc|asan|valgrind|tsan|fuzz) run_phase "$p" "phase_$p" ;;
     *) echo "unknown phase $p"; failed=$((failed + 1)); summary+=("FAIL  $p (unknown phase)") ;;
     esac
 done
