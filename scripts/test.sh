@@ -164,17 +164,25 @@ phase_fuzz() {
     done
 }
 
-log "dependencies"
-bash scripts/deps.sh
+main() {
+    log "dependencies"
+    bash scripts/deps.sh
 
-for p in $BK_PHASES; do
-    case $p in
-    gcc|asan|valgrind|tsan|fuzz) run_phase "$p" "phase_$p" ;;
-    *) echo "unknown phase $p"; failed=$((failed + 1)); summary+=("FAIL  $p (unknown phase)") ;;
-    esac
-done
+    local p elapsed
+    for p in $BK_PHASES; do
+        case $p in
+        gcc|asan|valgrind|tsan|fuzz) run_phase "$p" "phase_$p" ;;
+        *) echo "unknown phase $p"; failed=$((failed + 1)); summary+=("FAIL  $p (unknown phase)") ;;
+        esac
+    done
 
-log "summary ($(( $(date +%s) - t_start ))s)"
-printf '%s\n' "${summary[@]}"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+    elapsed=$(( $(date +%s) - t_start ))
+    log "summary (${elapsed}s)"
+    printf '%s\n' "${summary[@]}"
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
+
+# Everything above is only definitions; this one line runs them, so editing
+# the script while it runs cannot change what this run executes.
+main "$@"; exit

@@ -38,13 +38,16 @@ case $mode in
         echo "FAIL: $src compiled, but it must not"
         exit 1
     fi
-    if ! printf '%s\n' "$out" | grep -Eq -- "$expect"; then
+    # (here-strings, not pipes: with pipefail, grep -q exiting early would
+    # turn the writer's SIGPIPE into a spurious mismatch)
+    if ! grep -Eq -- "$expect" <<<"$out"; then
         printf '%s\n' "$out"
         echo "FAIL: $src failed to compile, but not with the expected message /$expect/"
         exit 1
     fi
     echo "ok: $src fails as expected:"
-    printf '%s\n' "$out" | grep -E -- "$expect" | head -n 3
+    matched=$(grep -E -- "$expect" <<<"$out")
+    printf '%s\n' "${matched%%$'\n'*}"
     ;;
 *)
     echo "usage: $0 --fail|--ok CC SOURCE [args...]" >&2
