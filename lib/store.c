@@ -26,14 +26,23 @@
 
 /* ---- SQL text helpers --------------------------------------------------------- */
 
+/* The statement cache's key hash: 8 bytes a step (multiply and rotate),
+ * then the tail; statements are a few hundred bytes of SQL. */
 uint64_t bk__sql_hash(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
     }
-    return h;
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
 }
 
 bool bk__ident_ok(const char *s)
@@ -452,7 +461,10 @@ bk_status bk__conn_for(bk__conn **out, bool *release, bk_store *s, bool exclusiv
             deadline_after(&deadline, root->opts.busy_timeout_ms);
             have_deadline = true;
         }
-        if (pthread_cond_timedwait(&root->cv, &root->mu, &deadline) == ETIMEDOUT) {
+        root->waiters++;
+        int w = pthread_cond_timedwait(&root->cv, &root->mu, &deadline);
+        root->waiters--;
+        if (w == ETIMEDOUT) {
             st = bk__error_set(err, BK_EBUSY, "no connection of the pool became free within "
                 "%d ms", root->opts.busy_timeout_ms);
             break;
@@ -471,7 +483,8 @@ void bk__conn_release(bk_store *root, bk__conn *c)
         c->users = 0;
         c->in_use = false;
         c->in_tx = false;
-        pthread_cond_broadcast(&root->cv);
+        if (root->waiters)
+            pthread_cond_broadcast(&root->cv);
     }
     pthread_mutex_unlock(&root->mu);
 }
@@ -719,8 +732,10 @@ void bk__table_free(bk__table *t)
     if (!t)
         return;
     bk__free(t->cols);
+    bk__free(t->want);
     bk__free(t->name);
     bk__free(t->select_list);
+    bk__free(t->select_from);
     sql_dispose(&t->ins);
     sql_dispose(&t->ins_auto);
     sql_dispose(&t->get);
@@ -827,9 +842,22 @@ static bk_status table_sql(bk__table *t, const bk_store_driver *drv)
     if ((st = bk__sql_finish(&t->ins_auto, drv, &s)) != BK_OK)
         return st;
 
-    /* SELECT ... WHERE "pk" = ? */
-    bk__sb_fmt(&s, "SELECT %s FROM ", t->select_list);
+    /* SELECT ... FROM "t" (queries start with it) */
+    bk__sb_put(&s, "SELECT ");
+    bk__sb_put(&s, t->select_list);
+    bk__sb_put(&s, " FROM ");
     bk__sb_ident(&s, t->name);
+    if (s.oom || bk__buf_append(&s.b, "", 0) != BK_OK) {
+        bk__sb_dispose(&s);
+        return BK_ENOMEM;
+    }
+    t->select_from = bk__strdup(s.b.ptr);
+    if (!t->select_from) {
+        bk__sb_dispose(&s);
+        return BK_ENOMEM;
+    }
+
+    /* SELECT ... WHERE "pk" = ? */
     bk__sb_put(&s, " WHERE ");
     bk__sb_ident(&s, pk->name);
     bk__sb_put(&s, " = ?");
@@ -931,6 +959,10 @@ bk_status bk__table_new(bk__table **out, const bk_store_driver *drv, bk_model *m
     t->cols = cv.v;
     t->ncols = cv.n;
     t->version = -1;
+    if (!(t->want = bk__calloc(t->ncols ? t->ncols : 1, sizeof(*t->want))))
+        st = bk__error_oom(err);
+    for (size_t i = 0; st == BK_OK && i < t->ncols; i++)
+        t->want[i] = t->cols[i].sql;
     t->model = bk_model_ref(m);
     if (!(t->name = bk__strdup(table)))
         st = bk__error_oom(err);
@@ -1046,6 +1078,8 @@ bk_status bk_store_register(bk_store *store, bk_model *model, const char *table,
     return st;
 }
 
+static bool utf8_ok(const char *s, size_t n);
+
 /* ---- values: binding ------------------------------------------------------------------ */
 
 /* A value of column c that cannot be stored. */
@@ -1059,11 +1093,54 @@ static bk_status value_error(bk_error **err, const bk__table *t, const bk__col *
 }
 
 /*
+ * Fast path for the most common JSON column, a list of strings: when no
+ * string needs an escape, write ["a","b"] directly (what the encoder
+ * writes). Returns 1 when written, 0 when the generic encoder must do it
+ * (a string with an escape, invalid UTF-8 or NULL: its exact errors), -1
+ * on OOM.
+ */
+static int fast_strs_json(bk_buf *b, const bk_strs *l)
+{
+    size_t need = 2;
+    for (size_t k = 0; k < l->len; k++) {
+        const char *v = l->items[k];
+        if (!v)
+            return 0;
+        size_t n = strlen(v);
+        for (size_t j = 0; j < n; j++) {
+            unsigned char ch = (unsigned char)v[j];
+            if (ch == '"' || ch == '\\' || ch < 0x20)
+                return 0;
+        }
+        if (!utf8_ok(v, n))
+            return 0;
+        need += n + 3;
+    }
+    if (bk__buf_reserve(b, need) != BK_OK)
+        return -1;
+    char *o = b->ptr + b->len;
+    *o++ = '[';
+    for (size_t k = 0; k < l->len; k++) {
+        size_t n = strlen(l->items[k]);
+        if (k)
+            *o++ = ',';
+        *o++ = '"';
+        memcpy(o, l->items[k], n);
+        o += n;
+        *o++ = '"';
+    }
+    *o++ = ']';
+    *o = '\0';
+    b->len = (size_t)(o - b->ptr);
+    return 1;
+}
+
+/*
  * Bind the C value at p (of column c's type) as parameter i. Encoded forms
  * (uuid text, JSON text) go into c's scratch buffer `slot` of the
  * connection, which stays unchanged until the statement is reset.
  */
-static bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
+static inline bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
     const bk__col *c, const void *p, size_t slot, bk_error **err)
 {
     const bk_store_driver *d = cn->drv;
@@ -1121,6 +1198,14 @@ static bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__tab
         bk_buf *b = scratch(cn, slot);
         if (!b)
             return bk__error_oom(err);
+        if (c->t->kind == BK_LIST && c->t->elem->kind == BK_STR) {
+            int r = fast_strs_json(b, p);
+            if (r < 0)
+                return bk__error_oom(err);
+            if (r > 0)
+                return d->bind_text(s, i, b->ptr, b->len, err);
+            b->len = 0;
+        }
         bk_error *e = NULL;
         bk_status st = bk__json_encode_type(b, c->t, p, &e);
         if (st != BK_OK) {
@@ -1138,7 +1223,7 @@ static bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__tab
 }
 
 /* Bind column c of the struct obj (NULL when an optional field is not set). */
-static bk_status bind_col(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
+static inline bk_status bind_col(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
     size_t ci, const char *obj, bk_error **err)
 {
     const bk__col *c = &t->cols[ci];
@@ -1148,6 +1233,22 @@ static bk_status bind_col(bk__conn *cn, bk_store_stmt *s, int i, const bk__table
 }
 
 /* ---- values: decoding ------------------------------------------------------------------ */
+
+/* UTF-8 check with an ASCII fast path (8 bytes a step). */
+static bool utf8_ok(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            return bk__utf8_valid((const unsigned char *)s + i, n - i);
+    }
+    for (; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return bk__utf8_valid((const unsigned char *)s + i, n - i);
+    return true;
+}
 
 static const bk_decode_options g_row_decode = {
     BK_DECODE_OPTIONS_VERSION, 256, SIZE_MAX, SIZE_MAX, 1, false, true
@@ -1175,7 +1276,7 @@ static bk_status row_error(bk_error **err, const bk__table *t, const bk__col *c,
         t->name, c->name, msg);
 }
 
-static bool int_fits(bk_kind k, int64_t v)
+static inline bool int_fits(bk_kind k, int64_t v)
 {
     switch (k) {
     case BK_BOOL: return v == 0 || v == 1;
@@ -1190,7 +1291,7 @@ static bool int_fits(bk_kind k, int64_t v)
     }
 }
 
-static void int_store(bk_kind k, void *p, int64_t v)
+static inline void int_store(bk_kind k, void *p, int64_t v)
 {
     switch (k) {
     case BK_BOOL: *(bool *)p = v != 0; break;
@@ -1205,7 +1306,7 @@ static void int_store(bk_kind k, void *p, int64_t v)
     }
 }
 
-static int64_t int_load(bk_kind k, const void *p)
+static inline int64_t int_load(bk_kind k, const void *p)
 {
     switch (k) {
     case BK_BOOL: return *(const bool *)p;
@@ -1220,12 +1321,87 @@ static int64_t int_load(bk_kind k, const void *p)
     }
 }
 
-/* Decode result column i into column c of obj. */
-static bk_status read_col(const bk_store_driver *d, bk_store_stmt *s, int i, const bk__table *t,
-    const bk__col *c, char *obj, bk_error **err)
+/*
+ * Fast path for the most common JSON column, a list of strings written by
+ * our encoder: ["a","b"] with no whitespace and no escapes. Returns 1 when
+ * it decoded, 0 when the text is anything else (the generic decoder then
+ * reads it, with its exact errors), -1 on OOM. Strings are checked UTF-8,
+ * as the decoder would.
+ */
+static int fast_strs(bk_strs *out, const char *p, size_t n)
+{
+    if (n < 2 || p[0] != '[' || p[n - 1] != ']')
+        return 0;
+    if (n == 2)
+        return 1;
+    /* one pass: up to 16 items kept on the stack, then copied out */
+    char *small[16];
+    char **items = small;
+    size_t count = 0, cap = 16, i = 1;
+    int r = 0;
+    for (;;) {
+        if (p[i] != '"')
+            goto out;
+        size_t from = ++i;
+        while (i < n - 1 && p[i] != '"') {
+            unsigned char ch = (unsigned char)p[i];
+            if (ch == '\\' || ch < 0x20)
+                goto out;
+            i++;
+        }
+        if (i >= n - 1 || !utf8_ok(p + from, i - from))
+            goto out;
+        if (count == cap) {
+            char **grown = bk__malloc(cap * 2 * sizeof(char *));
+            if (!grown) {
+                r = -1;
+                goto out;
+            }
+            memcpy(grown, items, count * sizeof(char *));
+            if (items != small)
+                bk__free(items);
+            items = grown;
+            cap *= 2;
+        }
+        char *str = bk__malloc(i - from + 1);
+        if (!str) {
+            r = -1;
+            goto out;
+        }
+        memcpy(str, p + from, i - from);
+        str[i - from] = '\0';
+        items[count++] = str;
+        i++;
+        if (i == n - 1)
+            break;
+        if (p[i] != ',')
+            goto out;
+        i++;
+    }
+    char **final = items;
+    if (items == small && !(final = bk__malloc(count * sizeof(char *)))) {
+        r = -1;
+        goto out;
+    }
+    if (final != items)
+        memcpy(final, items, count * sizeof(char *));
+    out->items = final;
+    out->len = count;
+    return 1;
+out:
+    for (size_t k = 0; k < count; k++)
+        bk__free(items[k]);
+    if (items != small)
+        bk__free(items);
+    return r;
+}
+
+/* Decode value v (result column of c) into column c of obj. */
+static inline bk_status read_col(const bk_store_value *v, const bk__table *t, const bk__col *c,
+    char *obj, bk_error **err)
 {
     void *p = obj + c->offset;
-    bk_sql_type ty = d->column_type_of(s, i);
+    bk_sql_type ty = v->type;
     bk_kind k = c->t->kind;
     if (ty == BK_SQL_NULL) {
         if (c->optional) {
@@ -1242,27 +1418,27 @@ static bk_status read_col(const bk_store_driver *d, bk_store_stmt *s, int i, con
     case BK_F32: case BK_F64: {
         if (ty != BK_SQL_REAL && ty != BK_SQL_INTEGER)
             return row_error(err, t, c, "expected a number, found %s", sql_type_name(ty));
-        double v = d->column_f64(s, i);
+        double f = ty == BK_SQL_REAL ? v->f : (double)v->i;
         if (k == BK_F32) {
-            if (v > 3.4028234663852886e38 || v < -3.4028234663852886e38)
+            if (f > 3.4028234663852886e38 || f < -3.4028234663852886e38)
                 return row_error(err, t, c, "%s out of the range of f32", "a number");
-            *(float *)p = (float)v;
+            *(float *)p = (float)f;
         } else {
-            *(double *)p = v;
+            *(double *)p = f;
         }
         return BK_OK;
     }
     case BK_STR: {
         if (ty != BK_SQL_TEXT)
             return row_error(err, t, c, "expected text, found %s", sql_type_name(ty));
-        size_t n;
-        const char *v = d->column_text(s, i, &n);
-        if (memchr(v, 0, n) || !bk__utf8_valid((const unsigned char *)v, n))
+        const char *s = v->p;
+        size_t n = v->n;
+        if (memchr(s, 0, n) || !utf8_ok(s, n))
             return row_error(err, t, c, "%s", "text that is not valid UTF-8 without NUL");
         char *cp = bk__malloc(n + 1);
         if (!cp)
             return bk__error_oom(err);
-        memcpy(cp, v, n);
+        memcpy(cp, s, n);
         cp[n] = '\0';
         *(char **)p = cp;
         return BK_OK;
@@ -1270,34 +1446,26 @@ static bk_status read_col(const bk_store_driver *d, bk_store_stmt *s, int i, con
     case BK_BYTES: {
         if (ty != BK_SQL_BLOB && ty != BK_SQL_TEXT)
             return row_error(err, t, c, "expected a blob, found %s", sql_type_name(ty));
-        size_t n;
-        const void *v = ty == BK_SQL_BLOB ? d->column_blob(s, i, &n)
-                                          : (const void *)d->column_text(s, i, &n);
         bk_bytes *b = p;
-        if (n) {
-            if (!(b->data = bk__malloc(n)))
+        if (v->n) {
+            if (!(b->data = bk__malloc(v->n)))
                 return bk__error_oom(err);
-            memcpy(b->data, v, n);
-            b->len = n;
+            memcpy(b->data, v->p, v->n);
+            b->len = v->n;
         }
         return BK_OK;
     }
-    case BK_UUID: {
-        size_t n;
-        const char *v = ty == BK_SQL_TEXT ? d->column_text(s, i, &n) : NULL;
-        if (!v || !bk__uuid_parse(v, n, ((bk_uuid *)p)->bytes))
+    case BK_UUID:
+        if (ty != BK_SQL_TEXT || !bk__uuid_parse(v->p, v->n, ((bk_uuid *)p)->bytes))
             return row_error(err, t, c, "expected a uuid, found %s",
-                v ? "other text" : sql_type_name(ty));
+                ty == BK_SQL_TEXT ? "other text" : sql_type_name(ty));
         return BK_OK;
-    }
     case BK_ENUM: {
         if (ty != BK_SQL_TEXT)
             return row_error(err, t, c, "expected an enum name, found %s", sql_type_name(ty));
-        size_t n;
-        const char *v = d->column_text(s, i, &n);
         const bk__enum *e = c->t->enm;
         for (size_t j = 0; j < e->n; j++)
-            if (e->lens[j] == n && memcmp(e->names[j], v, n) == 0) {
+            if (e->lens[j] == v->n && memcmp(e->names[j], v->p, v->n) == 0) {
                 *(int *)p = (int)j;
                 return BK_OK;
             }
@@ -1309,10 +1477,15 @@ static bk_status read_col(const bk_store_driver *d, bk_store_stmt *s, int i, con
     if (c->json) {
         if (ty != BK_SQL_TEXT)
             return row_error(err, t, c, "expected JSON text, found %s", sql_type_name(ty));
-        size_t n;
-        const char *v = d->column_text(s, i, &n);
+        if (k == BK_LIST && c->t->elem->kind == BK_STR) {
+            int r = fast_strs(p, v->p, v->n);
+            if (r > 0)
+                return BK_OK;
+            if (r < 0)
+                return bk__error_oom(err);
+        }
         bk_error *e = NULL;
-        bk_status st = bk__json_decode_type(p, c->t, v, n, &g_row_decode, "$", &e);
+        bk_status st = bk__json_decode_type(p, c->t, v->p, v->n, &g_row_decode, "$", &e);
         if (st == BK_OK)
             return BK_OK;
         if (st == BK_ENOMEM) {
@@ -1326,11 +1499,31 @@ static bk_status read_col(const bk_store_driver *d, bk_store_stmt *s, int i, con
     /* integers, bool, timestamp, date */
     if (ty != BK_SQL_INTEGER)
         return row_error(err, t, c, "expected an integer, found %s", sql_type_name(ty));
-    int64_t v = d->column_i64(s, i);
-    if (!int_fits(k, v))
+    if (!int_fits(k, v->i))
         return row_error(err, t, c, "%s out of the range of the field", "an integer");
-    int_store(k, p, v);
+    int_store(k, p, v->i);
     return BK_OK;
+}
+
+/* Read the columns into vals: one driver call, or one per column. */
+static void fetch_row(const bk_store_driver *d, bk_store_stmt *s, const bk__table *t,
+    bk_store_value *vals)
+{
+    size_t n = t->ncols;
+    if (d->row) {
+        d->row(s, (int)n, t->want, vals);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bk_store_value *v = &vals[i];
+        switch ((v->type = d->column_type_of(s, (int)i))) {
+        case BK_SQL_INTEGER: v->i = d->column_i64(s, (int)i); break;
+        case BK_SQL_REAL: v->f = d->column_f64(s, (int)i); break;
+        case BK_SQL_TEXT: v->p = d->column_text(s, (int)i, &v->n); break;
+        case BK_SQL_BLOB: v->p = d->column_blob(s, (int)i, &v->n); break;
+        default: break;
+        }
+    }
 }
 
 /* Decode the current row (every column, in order) into obj, zeroed first;
@@ -1338,15 +1531,19 @@ static bk_status read_col(const bk_store_driver *d, bk_store_stmt *s, int i, con
 static bk_status read_row(const bk_store_driver *d, bk_store_stmt *s, const bk__table *t,
     void *obj, bk_error **err)
 {
+    bk_store_value small[32], *vals = small;
     memset(obj, 0, t->model->size);
-    for (size_t i = 0; i < t->ncols; i++) {
-        bk_status st = read_col(d, s, (int)i, t, &t->cols[i], obj, err);
-        if (st != BK_OK) {
-            bk__model_clear(t->model, obj);
-            return st;
-        }
-    }
-    return BK_OK;
+    if (t->ncols > 32 && !(vals = bk__malloc(t->ncols * sizeof(*vals))))
+        return bk__error_oom(err);
+    fetch_row(d, s, t, vals);
+    bk_status st = BK_OK;
+    for (size_t i = 0; i < t->ncols && st == BK_OK; i++)
+        st = read_col(&vals[i], t, &t->cols[i], obj, err);
+    if (vals != small)
+        bk__free(vals);
+    if (st != BK_OK)
+        bk__model_clear(t->model, obj);
+    return st;
 }
 
 /* ---- CRUD ---------------------------------------------------------------------------- */
@@ -2071,10 +2268,10 @@ struct bk_cursor {
     bk__stmt *st;
     pthread_t thread;
     bool done, have_row;
-    okey *keys;
     size_t nkeys;
-    qval *last;               /* values of the keys in the last row */
-    bk_buf *lastbuf;          /* their text/blob storage, reused */
+    okey *keys;               /* the ordering (in the same allocation) */
+    qval *last;               /* values of the keys in the last row (same allocation) */
+    bk_buf *lastbuf;          /* their text/blob storage, reused (same allocation) */
     char hash[17];
 };
 
@@ -2701,104 +2898,152 @@ bk_status bk_query_offset(bk_query *q, size_t offset, bk_error **err)
     return BK_OK;
 }
 
-/* The full ordering: the requested keys, then the key (unless named). */
-static bk_status order_keys(okey **out, size_t *n_out, const bk_query *q, bk_error **err)
+/* Number of keys of the full ordering: the requested ones up to the
+ * primary key (later ones never matter: the key is unique), then the key
+ * unless it was named. */
+static size_t order_count(const bk_query *q)
 {
-    okey *k = bk__malloc((q->norder + 1) * sizeof(*k));
-    if (!k)
-        return bk__error_oom(err);
-    size_t n = 0;
-    bool has_pk = false;
-    for (size_t i = 0; i < q->norder; i++) {
-        k[n++] = q->order[i];
-        if (q->order[i].col == q->t->pk) {
-            has_pk = true;
-            break;      /* the key is unique: later keys never matter */
+    for (size_t i = 0; i < q->norder; i++)
+        if (q->order[i].col == q->t->pk)
+            return i + 1;
+    return q->norder + 1;
+}
+
+static void order_fill(okey *k, size_t n, const bk_query *q)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i < q->norder) {
+            k[i] = q->order[i];
+        } else {
+            k[i].col = q->t->pk;
+            k[i].desc = false;
         }
     }
-    if (!has_pk) {
-        k[n].col = q->t->pk;
-        k[n].desc = false;
-        n++;
-    }
-    *out = k;
-    *n_out = n;
-    return BK_OK;
+}
+
+static uint64_t hash_add(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
 }
 
 /* 16 hex digits binding a token to the table and its ordering. */
 static void order_hash(char out[17], const bk__table *t, const okey *k, size_t n)
 {
-    bk__sb s = { BK_BUF_INIT, false };
-    bk__sb_put(&s, t->name);
+    static const char hex[] = "0123456789abcdef";
+    uint64_t h = hash_add(0xcbf29ce484222325ull, t->name, strlen(t->name));
     for (size_t i = 0; i < n; i++) {
-        bk__sb_putn(&s, "\0", 1);
-        bk__sb_put(&s, t->cols[k[i].col].name);
-        bk__sb_put(&s, k[i].desc ? "-" : "+");
+        const char *name = t->cols[k[i].col].name;
+        h = hash_add(h, "", 1);
+        h = hash_add(h, name, strlen(name));
+        h = hash_add(h, k[i].desc ? "-" : "+", 1);
     }
-    uint64_t h = s.oom ? 0 : bk__sql_hash(s.b.ptr, s.b.len);
-    bk__sb_dispose(&s);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        out[i] = hex[h & 15];
+    out[16] = '\0';
 }
 
 /* base64url without padding <-> bytes */
-static bk_status b64url_encode(bk__sb *out, const unsigned char *p, size_t n)
+static void b64url_put(bk__sb *out, const unsigned char *p, size_t n)
 {
-    size_t m = bk__b64_encoded_len(n);
-    char *tmp = bk__malloc(m + 1);
-    if (!tmp)
-        return BK_ENOMEM;
-    bk__b64_encode(tmp, p, n);
-    while (m && tmp[m - 1] == '=')
-        m--;
-    for (size_t i = 0; i < m; i++)
-        tmp[i] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : tmp[i];
-    bk__sb_putn(out, tmp, m);
-    bk__free(tmp);
-    return out->oom ? BK_ENOMEM : BK_OK;
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    if (out->oom || bk__buf_reserve(&out->b, (n + 2) / 3 * 4) != BK_OK) {
+        out->oom = true;
+        return;
+    }
+    char *o = out->b.ptr + out->b.len;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = a[v >> 18];
+        *o++ = a[v >> 12 & 63];
+        *o++ = a[v >> 6 & 63];
+        *o++ = a[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        *o++ = a[v >> 18];
+        *o++ = a[v >> 12 & 63];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        *o++ = a[v >> 18];
+        *o++ = a[v >> 12 & 63];
+        *o++ = a[v >> 6 & 63];
+    }
+    *o = '\0';
+    out->b.len = (size_t)(o - out->b.ptr);
 }
 
-static bool b64url_decode(unsigned char **out, size_t *n_out, const char *s)
+static int b64url_val(char ch)
+{
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '-') return 62;
+    if (ch == '_') return 63;
+    return -1;
+}
+
+/* Decode into a new buffer (NUL-terminated); false on bad input or OOM
+ * (*oom says which). */
+static bool b64url_decode(char **out, size_t *n_out, const char *s, bool *oom)
 {
     size_t n = strlen(s);
-    if (n % 4 == 1 || n > (1u << 20))
+    *oom = false;
+    if (n % 4 == 1 || n > ((size_t)1 << 20))
         return false;
-    char *tmp = bk__malloc(n + 4);
-    if (!tmp)
+    char *bin = bk__malloc(n / 4 * 3 + 3);
+    if (!bin) {
+        *oom = true;
         return false;
+    }
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
     for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch == '-') ch = '+';
-        else if (ch == '_') ch = '/';
-        else if (ch == '+' || ch == '/' || ch == '=') {
-            bk__free(tmp);
+        int v = b64url_val(s[i]);
+        if (v < 0) {
+            bk__free(bin);
             return false;
         }
-        tmp[i] = ch;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            bin[o++] = (char)(acc >> bits & 0xff);
+        }
     }
-    size_t m = n;
-    while (m % 4)
-        tmp[m++] = '=';
-    unsigned char *bin = bk__malloc(m / 4 * 3 + 1);
-    size_t bn = 0;
-    bool ok = bin && bk__b64_decode(bin, &bn, tmp, m);
-    bk__free(tmp);
-    if (!ok) {
+    if (acc & ((1u << bits) - 1)) {   /* non-zero padding bits: not ours */
         bk__free(bin);
         return false;
     }
+    bin[o] = '\0';
     *out = bin;
-    *n_out = bn;
+    *n_out = o;
     return true;
 }
 
-/* Append v as a JSON value. */
+static void put_i64(bk__sb *s, int64_t v)
+{
+    char buf[24], *e = buf + sizeof(buf), *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    bk__sb_putn(s, p, (size_t)(e - p));
+}
+
+/* Append v as a JSON value (the token's elements). */
 static void json_val(bk__sb *s, const qval *v)
 {
     char num[40];
     switch (v->type) {
     case BK_SQL_INTEGER:
-        bk__sb_fmt(s, "%lld", (long long)v->i);
+        put_i64(s, v->i);
         return;
     case BK_SQL_REAL:
         bk__sb_putn(s, num, bk__fmt_double(num, v->f));
@@ -2806,39 +3051,208 @@ static void json_val(bk__sb *s, const qval *v)
     case BK_SQL_TEXT: {
         static const char hex[] = "0123456789abcdef";
         bk__sb_put(s, "\"");
+        size_t from = 0;
         for (size_t i = 0; i < v->n; i++) {
             unsigned char ch = (unsigned char)v->p[i];
+            if (ch != '"' && ch != '\\' && ch >= 0x20)
+                continue;
+            bk__sb_putn(s, v->p + from, i - from);
+            from = i + 1;
             if (ch == '"' || ch == '\\') {
                 char e[2] = { '\\', (char)ch };
                 bk__sb_putn(s, e, 2);
-            } else if (ch < 0x20) {
+            } else {
                 char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
                 bk__sb_putn(s, e, 6);
-            } else {
-                bk__sb_putn(s, (const char *)&ch, 1);
             }
         }
+        bk__sb_putn(s, v->p + from, v->n - from);
         bk__sb_put(s, "\"");
         return;
     }
     case BK_SQL_BLOB: {
         size_t m = bk__b64_encoded_len(v->n);
-        char *tmp = bk__malloc(m + 1);
-        if (!tmp) {
+        if (s->oom || bk__buf_reserve(&s->b, m + 2) != BK_OK) {
             s->oom = true;
             return;
         }
-        bk__b64_encode(tmp, (const unsigned char *)v->p, v->n);
+        s->b.ptr[s->b.len++] = '"';
+        bk__b64_encode(s->b.ptr + s->b.len, (const unsigned char *)v->p, v->n);
+        s->b.len += m;
         bk__sb_put(s, "\"");
-        bk__sb_putn(s, tmp, m);
-        bk__sb_put(s, "\"");
-        bk__free(tmp);
         return;
     }
     default:
         bk__sb_put(s, "null");
         return;
     }
+}
+
+/* ---- reading a token: a small JSON reader for ["hash", v, ...] ----------------- */
+
+typedef struct tok {
+    const char *p, *e;
+} tok;
+
+static void tok_ws(tok *t)
+{
+    while (t->p < t->e && (*t->p == ' ' || *t->p == '\t' || *t->p == '\n' || *t->p == '\r'))
+        t->p++;
+}
+
+static bool tok_lit(tok *t, char ch)
+{
+    tok_ws(t);
+    if (t->p < t->e && *t->p == ch) {
+        t->p++;
+        return true;
+    }
+    return false;
+}
+
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = p[i];
+        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+              : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* A JSON string into a new buffer (UTF-8); 0 bad, 1 ok, -1 OOM. */
+static int tok_str(tok *t, char **out, size_t *n_out)
+{
+    tok_ws(t);
+    if (t->p >= t->e || *t->p != '"')
+        return 0;
+    t->p++;
+    char *o = bk__malloc((size_t)(t->e - t->p) + 1);
+    if (!o)
+        return -1;
+    size_t n = 0;
+    while (t->p < t->e && *t->p != '"') {
+        unsigned char ch = (unsigned char)*t->p++;
+        if (ch < 0x20)
+            break;
+        if (ch != '\\') {
+            o[n++] = (char)ch;
+            continue;
+        }
+        if (t->p >= t->e)
+            break;
+        char esc = *t->p++;
+        uint32_t cp;
+        switch (esc) {
+        case '"': case '\\': case '/': o[n++] = esc; continue;
+        case 'b': o[n++] = '\b'; continue;
+        case 'f': o[n++] = '\f'; continue;
+        case 'n': o[n++] = '\n'; continue;
+        case 'r': o[n++] = '\r'; continue;
+        case 't': o[n++] = '\t'; continue;
+        case 'u': {
+            int v = t->e - t->p >= 4 ? hex4(t->p) : -1;
+            if (v < 0)
+                goto bad;
+            t->p += 4;
+            cp = (uint32_t)v;
+            if (cp >= 0xD800 && cp < 0xDC00) {
+                int lo = t->e - t->p >= 6 && t->p[0] == '\\' && t->p[1] == 'u' ? hex4(t->p + 2) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    goto bad;
+                t->p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+            } else if (cp >= 0xDC00 && cp < 0xE000) {
+                goto bad;
+            }
+            break;
+        }
+        default:
+            goto bad;
+        }
+        /* cp -> UTF-8 (at most 4 bytes; the 6-byte escape made room) */
+        if (cp == 0)
+            goto bad;                     /* NUL is not allowed in our strings */
+        if (cp < 0x80) {
+            o[n++] = (char)cp;
+        } else if (cp < 0x800) {
+            o[n++] = (char)(0xC0 | cp >> 6);
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            o[n++] = (char)(0xE0 | cp >> 12);
+            o[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            o[n++] = (char)(0xF0 | cp >> 18);
+            o[n++] = (char)(0x80 | (cp >> 12 & 0x3F));
+            o[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    if (t->p >= t->e || *t->p != '"')
+        goto bad;
+    t->p++;
+    o[n] = '\0';
+    if (!utf8_ok(o, n))
+        goto bad;
+    *out = o;
+    *n_out = n;
+    return 1;
+bad:
+    bk__free(o);
+    return 0;
+}
+
+/* The text of a JSON number (not converted). */
+static bool tok_num(tok *t, const char **s, size_t *n, bool *integral)
+{
+    tok_ws(t);
+    const char *p = t->p;
+    *integral = true;
+    if (p < t->e && *p == '-')
+        p++;
+    const char *digits = p;
+    while (p < t->e && *p >= '0' && *p <= '9')
+        p++;
+    if (p == digits)
+        return false;
+    if (p < t->e && *p == '.') {
+        *integral = false;
+        p++;
+        while (p < t->e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < t->e && (*p == 'e' || *p == 'E')) {
+        *integral = false;
+        p++;
+        if (p < t->e && (*p == '+' || *p == '-'))
+            p++;
+        while (p < t->e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    *s = t->p;
+    *n = (size_t)(p - t->p);
+    t->p = p;
+    return true;
+}
+
+static bool parse_i64(const char *s, size_t n, int64_t *out)
+{
+    bool neg = n && *s == '-';
+    size_t i = neg;
+    if (i == n || n - i > 19)
+        return false;
+    uint64_t v = 0;
+    for (; i < n; i++)
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+        return false;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
 }
 
 /*
@@ -2849,30 +3263,34 @@ static void json_val(bk__sb *s, const qval *v)
 static bk_status parse_token(bk_query *q, const char *token, bk_error **err)
 {
     static const char fn[] = "bk_query_after";
-    okey *keys = NULL;
-    size_t nkeys = 0;
-    bk_status st = order_keys(&keys, &nkeys, q, err);
-    if (st != BK_OK)
-        return st;
+    size_t nkeys = order_count(q);
+    okey keys_small[8], *keys = keys_small;
+    char *bin = NULL, *hs = NULL;
+    size_t bn = 0, hn = 0;
+    qval *vals = NULL;
+    bool oom = false;
+    bk_status st = BK_OK;
+    if (nkeys > 8 && !(keys = bk__malloc(nkeys * sizeof(*keys))))
+        return bk__error_oom(err);
+    order_fill(keys, nkeys, q);
     char hash[17];
     order_hash(hash, q->t, keys, nkeys);
-    unsigned char *bin = NULL;
-    size_t bn = 0;
-    json_t *arr = NULL;
-    qval *vals = NULL;
-    if (!b64url_decode(&bin, &bn, token)) {
+    if (!b64url_decode(&bin, &bn, token, &oom)) {
+        st = oom ? bk__error_oom(err)
+                 : bk__error_set(err, BK_EINVAL, "%s: not a token of bk_cursor_token()", fn);
+        goto done;
+    }
+    tok t = { bin, bin + bn };
+    int r;
+    if (!tok_lit(&t, '[') || (r = tok_str(&t, &hs, &hn)) == 0) {
         st = bk__error_set(err, BK_EINVAL, "%s: not a token of bk_cursor_token()", fn);
         goto done;
     }
-    json_error_t je;
-    arr = json_loadb((const char *)bin, bn, 0, &je);
-    if (!arr || !json_is_array(arr) || json_array_size(arr) != nkeys + 1 ||
-            !json_is_string(json_array_get(arr, 0))) {
-        st = bk__error_set(err, BK_EINVAL, "%s: not a token of bk_cursor_token(), or one of a "
-            "query with another ordering", fn);
+    if (r < 0) {
+        st = bk__error_oom(err);
         goto done;
     }
-    if (strcmp(json_string_value(json_array_get(arr, 0)), hash) != 0) {
+    if (strcmp(hs, hash) != 0) {
         st = bk__error_set(err, BK_EINVAL, "%s: the token belongs to a query with another "
             "table or ordering", fn);
         goto done;
@@ -2883,48 +3301,55 @@ static bk_status parse_token(bk_query *q, const char *token, bk_error **err)
     }
     for (size_t i = 0; i < nkeys && st == BK_OK; i++) {
         const bk__col *c = &q->t->cols[keys[i].col];
-        json_t *j = json_array_get(arr, i + 1);
         qval *v = &vals[i];
-        bool ok = true;
-        if (json_is_null(j)) {
+        bool ok = tok_lit(&t, ',');
+        tok_ws(&t);
+        if (ok && t.e - t.p >= 4 && memcmp(t.p, "null", 4) == 0) {
+            t.p += 4;
             ok = c->nullable;
             v->type = BK_SQL_NULL;
-        } else if (c->sql == BK_SQL_INTEGER) {
-            ok = json_is_integer(j);
-            v->type = BK_SQL_INTEGER;
-            v->i = (int64_t)json_integer_value(j);
-        } else if (c->sql == BK_SQL_REAL) {
-            ok = json_is_number(j);
-            v->type = BK_SQL_REAL;
-            v->f = json_number_value(j);
-        } else if (c->sql == BK_SQL_TEXT) {
-            ok = json_is_string(j);
-            if (ok) {
-                v->type = BK_SQL_TEXT;
-                v->n = json_string_length(j);
-                if (!(v->p = bk__strndup(json_string_value(j), v->n)))
-                    st = bk__error_oom(err);
+        } else if (ok && (c->sql == BK_SQL_INTEGER || c->sql == BK_SQL_REAL)) {
+            const char *ns;
+            size_t nn;
+            bool integral;
+            ok = tok_num(&t, &ns, &nn, &integral);
+            if (ok && c->sql == BK_SQL_INTEGER) {
+                v->type = BK_SQL_INTEGER;
+                ok = integral && parse_i64(ns, nn, &v->i);
+            } else if (ok) {
+                v->type = BK_SQL_REAL;
+                ok = bk__parse_double(ns, nn, &v->f);
             }
-        } else {
-            ok = json_is_string(j);
-            if (ok) {
-                unsigned char *b = NULL;
-                size_t n = json_string_length(j);
-                b = bk__malloc(n / 4 * 3 + 4);
+        } else if (ok) {
+            char *str = NULL;
+            size_t sn = 0;
+            r = tok_str(&t, &str, &sn);
+            ok = r != 0;
+            if (r < 0)
+                st = bk__error_oom(err);
+            if (r > 0 && c->sql == BK_SQL_BLOB) {
+                unsigned char *b = bk__malloc(sn / 4 * 3 + 4);
                 size_t bl = 0;
                 if (!b)
                     st = bk__error_oom(err);
-                else if (!bk__b64_decode(b, &bl, json_string_value(j), n))
+                else if (!bk__b64_decode(b, &bl, str, sn))
                     ok = false;
+                bk__free(str);
                 v->type = BK_SQL_BLOB;
                 v->p = (char *)b;
                 v->n = bl;
+            } else if (r > 0) {
+                v->type = BK_SQL_TEXT;
+                v->p = str;
+                v->n = sn;
             }
         }
         if (st == BK_OK && !ok)
             st = bk__error_set(err, BK_EINVAL, "%s: the token's value for %s does not fit the "
                 "column", fn, c->name);
     }
+    if (st == BK_OK && (!tok_lit(&t, ']') || (tok_ws(&t), t.p != t.e)))
+        st = bk__error_set(err, BK_EINVAL, "%s: not a token of bk_cursor_token()", fn);
     if (st != BK_OK)
         goto done;
     for (size_t i = 0; i < q->nafter; i++)
@@ -2940,9 +3365,10 @@ done:
             qval_clear(&vals[i]);
         bk__free(vals);
     }
-    json_decref(arr);
+    bk__free(hs);
     bk__free(bin);
-    bk__free(keys);
+    if (keys != keys_small)
+        bk__free(keys);
     return st;
 }
 
@@ -3103,9 +3529,6 @@ void bk_cursor_free(bk_cursor *c)
     cursor_finish(c);
     for (size_t i = 0; c->lastbuf && i < c->nkeys; i++)
         bk_buf_dispose(&c->lastbuf[i]);
-    bk__free(c->lastbuf);
-    bk__free(c->last);
-    bk__free(c->keys);
     bk_store *root = c->root;
     c->magic = 0;
     bk__free(c);
@@ -3116,7 +3539,7 @@ void bk_cursor_free(bk_cursor *c)
  * Run: SELECT <columns> FROM t [WHERE (<filters>) [AND <keyset>]] ORDER BY
  * <keys> LIMIT ? OFFSET ?. The cursor holds a connection (its own pooled
  * one, or the transaction's) and the statement until it is exhausted or
- * freed.
+ * freed. One allocation for the cursor and its arrays.
  */
 bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
 {
@@ -3128,7 +3551,9 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
     if (st != BK_OK)
         return st;
     const bk__table *t = q->t;
-    bk_cursor *cur = bk__calloc(1, sizeof(*cur));
+    size_t nkeys = order_count(q);
+    size_t head = (sizeof(bk_cursor) + 15) & ~(size_t)15;
+    bk_cursor *cur = bk__calloc(1, head + nkeys * (sizeof(okey) + sizeof(qval) + sizeof(bk_buf)));
     if (!cur)
         return bk__error_oom(err);
     cur->magic = BK__MAGIC_CURSOR;
@@ -3136,27 +3561,29 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
     cur->root = q->root;
     cur->t = t;
     cur->thread = pthread_self();
+    cur->nkeys = nkeys;
+    cur->last = (qval *)(void *)((char *)cur + head);
+    cur->lastbuf = (bk_buf *)(void *)(cur->last + nkeys);
+    cur->keys = (okey *)(void *)(cur->lastbuf + nkeys);
+    order_fill(cur->keys, nkeys, q);
     atomic_fetch_add(&q->root->refs, 1);
-    const qval **pv = NULL;
+    const qval *pv_small[16], **pv = pv_small;
     size_t npv = 0;
     bk__sql sql = { NULL, 0, 0 };
     bk__sb s = { BK_BUF_INIT, false };
-    if ((st = order_keys(&cur->keys, &cur->nkeys, q, err)) != BK_OK)
-        goto fail;
-    order_hash(cur->hash, t, cur->keys, cur->nkeys);
+    order_hash(cur->hash, t, cur->keys, nkeys);
     if (q->after && strcmp(q->after_hash, cur->hash) != 0) {
         st = bk__error_set(err, BK_EINVAL, "%s: the token of bk_query_after() was made for "
             "another ordering", fn);
         goto fail;
     }
-    if (!(cur->last = bk__calloc(cur->nkeys, sizeof(*cur->last))) ||
-            !(cur->lastbuf = bk__calloc(cur->nkeys, sizeof(*cur->lastbuf))) ||
-            !(pv = bk__malloc((q->nafter * (q->nafter + 1) / 2 + 1) * sizeof(*pv)))) {
+    size_t maxpv = q->nafter * (q->nafter + 1) / 2;
+    if (maxpv > 16 && !(pv = bk__malloc(maxpv * sizeof(*pv)))) {
+        pv = pv_small;
         st = bk__error_oom(err);
         goto fail;
     }
-    bk__sb_fmt(&s, "SELECT %s FROM ", t->select_list);
-    bk__sb_ident(&s, t->name);
+    bk__sb_put(&s, t->select_from);
     if (q->where.b.len || q->after) {
         bk__sb_put(&s, " WHERE ");
         if (q->where.b.len) {
@@ -3167,10 +3594,10 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
         if (q->where.b.len && q->after)
             bk__sb_put(&s, " AND ");
         if (q->after)
-            after_sql(&s, q, cur->keys, cur->nkeys, pv, &npv);
+            after_sql(&s, q, cur->keys, nkeys, pv, &npv);
     }
     bk__sb_put(&s, " ORDER BY ");
-    for (size_t i = 0; i < cur->nkeys; i++) {
+    for (size_t i = 0; i < nkeys; i++) {
         const bk__col *c = &t->cols[cur->keys[i].col];
         if (i)
             bk__sb_put(&s, ", ");
@@ -3208,13 +3635,15 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
     if (st != BK_OK)
         goto fail;
     bk__free(sql.text);
-    bk__free(pv);
+    if (pv != pv_small)
+        bk__free(pv);
     *out = cur;
     return BK_OK;
 fail:
     bk__sb_dispose(&s);
     bk__free(sql.text);
-    bk__free(pv);
+    if (pv != pv_small)
+        bk__free(pv);
     bk_cursor_free(cur);
     return st;
 }
@@ -3297,20 +3726,22 @@ bk_status bk_cursor_token(char **out, const bk_cursor *c, bk_error **err)
     if (!c->have_row)
         return bk__error_set(err, BK_ENOTFOUND, "%s: no row was returned yet", fn);
     bk__sb j = { BK_BUF_INIT, false };
-    bk__sb_fmt(&j, "[\"%s\"", c->hash);
+    bk__sb_put(&j, "[\"");
+    bk__sb_putn(&j, c->hash, 16);
+    bk__sb_put(&j, "\"");
     for (size_t i = 0; i < c->nkeys; i++) {
         bk__sb_put(&j, ",");
         json_val(&j, &c->last[i]);
     }
     bk__sb_put(&j, "]");
     bk__sb tok = { BK_BUF_INIT, false };
-    if (j.oom || b64url_encode(&tok, (const unsigned char *)j.b.ptr, j.b.len) != BK_OK ||
-            (!tok.b.ptr && bk__buf_append(&tok.b, "", 0) != BK_OK)) {
-        bk__sb_dispose(&j);
+    if (!j.oom)
+        b64url_put(&tok, (const unsigned char *)j.b.ptr, j.b.len);
+    bk__sb_dispose(&j);
+    if (j.oom || tok.oom) {
         bk__sb_dispose(&tok);
         return bk__error_oom(err);
     }
-    bk__sb_dispose(&j);
     *out = tok.b.ptr;
     return BK_OK;
 }

@@ -102,9 +102,11 @@ typedef struct bk__table {
     char *name;
     bk__col *cols;
     size_t ncols;
+    bk_sql_type *want;         /* storage class of each column (cols[i].sql) */
     size_t pk;                 /* index of the key column */
     long version;              /* index of the row-version column, or -1 */
     char *select_list;         /* "a","b",... in column order */
+    char *select_from;         /* SELECT <select_list> FROM "t" */
     bk__sql ins;               /* INSERT with every column */
     bk__sql ins_auto;          /* INSERT without the key, RETURNING the key */
     bk__sql get;               /* SELECT ... WHERE key = ? */
@@ -169,6 +171,7 @@ struct bk_store {
     size_t nconns;
     pthread_mutex_t mu;        /* pool */
     pthread_cond_t cv;
+    int waiters;               /* threads waiting on cv (guarded by mu) */
     pthread_mutex_t reg_mu;    /* serialises registrations */
     _Atomic(bk__table *) tables;
     atomic_long refs;          /* the handle + transactions, queries, cursors */

@@ -231,6 +231,65 @@ static const void *s_column_blob(bk_store_stmt *s, int i, size_t *len)
     return p;
 }
 
+/*
+ * A row at once: sqlite3_column_value once per column, then the value_*
+ * accessors (which read the row's Mem directly, without the per-call
+ * statement checks of the column_* functions). Text columns skip the class
+ * (a column of TEXT affinity holds TEXT, BLOB or NULL; a blob comes back
+ * as its bytes and the core's UTF-8 check judges them; NULL is the NULL
+ * pointer). Other columns: the class, then the value.
+ */
+static void s_row(bk_store_stmt *s, int n, const bk_sql_type *want, bk_store_value *out)
+{
+    sqlite3_stmt *st = ST(s);
+    for (int i = 0; i < n; i++) {
+        sqlite3_value *v = sqlite3_column_value(st, i);
+        bk_store_value *o = &out[i];
+        int type;
+        if (want[i] == BK_SQL_TEXT) {
+            const unsigned char *p = sqlite3_value_text(v);
+            if (p) {
+                o->type = BK_SQL_TEXT;
+                o->p = p;
+                o->n = (size_t)sqlite3_value_bytes(v);
+                continue;
+            }
+            type = sqlite3_value_type(v);
+            o->type = type == SQLITE_NULL ? BK_SQL_NULL : BK_SQL_BLOB;   /* BLOB: no memory */
+            o->p = NULL;
+            o->n = 0;
+            continue;
+        }
+        switch ((type = sqlite3_value_type(v))) {
+        case SQLITE_INTEGER:
+            o->type = BK_SQL_INTEGER;
+            o->i = sqlite3_value_int64(v);
+            break;
+        case SQLITE_FLOAT:
+            o->type = BK_SQL_REAL;
+            o->f = sqlite3_value_double(v);
+            break;
+        case SQLITE_TEXT:
+            o->type = BK_SQL_TEXT;
+            o->p = sqlite3_value_text(v);
+            o->n = (size_t)sqlite3_value_bytes(v);
+            if (!o->p) {
+                o->type = BK_SQL_BLOB;
+                o->n = 0;
+            }
+            break;
+        case SQLITE_BLOB:
+            o->type = BK_SQL_BLOB;
+            o->p = sqlite3_value_blob(v);
+            o->n = (size_t)sqlite3_value_bytes(v);
+            break;
+        default:
+            o->type = BK_SQL_NULL;
+            break;
+        }
+    }
+}
+
 static void s_reset(bk_store_stmt *s) { sqlite3_reset(ST(s)); }
 static void s_finalize(bk_store_stmt *s) { sqlite3_finalize(ST(s)); }
 static int64_t s_changes(bk_store_conn *c) { return (int64_t)sqlite3_changes(DB(c)); }
@@ -368,4 +427,5 @@ const bk_store_driver bk__sqlite_driver = {
     .begin = s_begin_exclusive,   /* BEGIN IMMEDIATE: see backend/sys/store.h */
     .auto_key_type = auto_key_type,
     .find_function = "instr",
+    .row = s_row,
 };

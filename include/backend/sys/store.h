@@ -32,6 +32,17 @@ typedef enum bk_sql_type {
     BK_SQL_NULL = 0, BK_SQL_INTEGER, BK_SQL_REAL, BK_SQL_TEXT, BK_SQL_BLOB
 } bk_sql_type;
 
+/** One value of a result row, as read by bk_store_driver.row. */
+typedef struct bk_store_value {
+    bk_sql_type type;  /**< storage class of the value */
+    int64_t i;         /**< BK_SQL_INTEGER */
+    double f;          /**< BK_SQL_REAL */
+    /** BK_SQL_TEXT (UTF-8, NUL-terminated) or BK_SQL_BLOB bytes; borrowed,
+     * valid until the statement's next step, reset or finalize. */
+    const void *p;
+    size_t n;          /**< bytes at p (text: without the NUL) */
+} bk_store_value;
+
 /** What the core needs to know about an existing table (drift detection). */
 typedef struct bk_store_column_info {
     char *name;        /**< column name */
@@ -131,6 +142,16 @@ typedef struct bk_store_driver {
      * position of the first occurrence of needle, 0 when absent (SQLite
      * "instr", PostgreSQL "strpos"): PREFIX and CONTAINS filters. */
     const char *find_function;
+    /** Read the first @p n columns of the current row at once (the hot
+     * path of every read). @p want[i] is the storage class the core
+     * expects (from the model). For BK_SQL_TEXT the adapter may return the
+     * value converted to text without reporting its own class (the core
+     * validates the text: UTF-8, no NUL); NULL must stay BK_SQL_NULL, and a
+     * value that cannot be converted is reported as BK_SQL_BLOB with
+     * p == NULL. For the other classes out[i].type is the value's actual
+     * class. Optional: when NULL, the core reads each column with
+     * column_type_of and the column_* functions. */
+    void (*row)(bk_store_stmt *s, int n, const bk_sql_type *want, bk_store_value *out);
 } bk_store_driver;
 
 /**
