@@ -19,6 +19,7 @@
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <time.h>
 #include "store_internal.h"
 
 #define DB(c) ((sqlite3 *)(void *)(c))
@@ -103,6 +104,23 @@ static void s_close(bk_store_conn *c)
         sqlite3_close_v2(DB(c));
 }
 
+/* sqlite3_exec, retried on SQLITE_BUSY / SQLITE_LOCKED every 1..10 ms for
+ * up to timeout_ms (statements for which SQLite skips the busy handler). */
+static int exec_retry(sqlite3 *db, const char *sql, int timeout_ms)
+{
+    int waited = 0, step = 1;
+    for (;;) {
+        int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        int base = rc & 0xff;
+        if ((base != SQLITE_BUSY && base != SQLITE_LOCKED) || waited >= timeout_ms)
+            return rc;
+        struct timespec ts = { 0, (long)step * 1000000L };
+        nanosleep(&ts, NULL);
+        waited += step;
+        step = step < 10 ? step * 2 : 10;
+    }
+}
+
 /*
  * Open a connection on the path after "sqlite:". A path that is not an
  * openable database (a directory, no permission) is BK_EIO; the file is
@@ -130,14 +148,16 @@ static bk_status s_open(bk_store_conn **out, const char *rest, const bk_store_op
     sqlite3_busy_timeout(db, opts->busy_timeout_ms);
     if (!is_memory(path)) {
         /* journal_mode answers with a row; exec ignores it. Switching to
-         * WAL needs a moment of exclusive access: wait like any lock. */
-        rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+         * WAL needs a moment of exclusive access, and SQLite does not call
+         * the busy handler for it (deadlock avoidance) when another
+         * connection opens the same new file at that moment: retry. */
+        rc = exec_retry(db, "PRAGMA journal_mode=WAL", opts->busy_timeout_ms);
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     }
     /* A file that is not a database shows it on first read. */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+        rc = exec_retry(db, "SELECT count(*) FROM sqlite_master", opts->busy_timeout_ms);
     if (rc != SQLITE_OK) {
         rc = sqlite3_extended_errcode(db);
         bk_status st = rc == SQLITE_NOMEM ? bk__error_oom(err)
