@@ -16,10 +16,7 @@
  * ordering, limit/offset, count, keyset pagination), transactions
  * (nesting, thread binding, retries), and an SQL-injection suite.
  *
- * One test-only shim touches internals: lib/model.c does not yet copy the
- * `row_version` attribute of bk_field into the built model, so
- * mark_row_version() sets it on the built field when it is missing (see
- * there). Everything else goes through the public API.
+ * Only the public API is used (the test links libbackend.so like a user).
  */
 #include "test_util.h"
 #include <dirent.h>
@@ -28,7 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
-#include "internal.h"
 
 /* ---- the store URIs of the suite ---------------------------------------------- */
 
@@ -266,19 +262,6 @@ static const bk_field MARK_FIELDS[] = {
     BK_FIELD(Mark, who, BK_STR),
 };
 static const bk_model_def MARK_DEF = BK_MODEL_DEF(Mark, MARK_FIELDS);
-
-/*
- * Test-only shim: lib/model.c does not (yet) copy bk_field.row_version
- * into the built field, so set it on the built model when it is missing.
- * When the model layer carries the attribute this does nothing.
- */
-static void mark_row_version(bk_model *m, const char *field)
-{
-    long i = bk_model_field_index(m, field);
-    assert_true(i >= 0);
-    bk__field *f = (bk__field *)&m->fields[i];
-    f->row_version = true;
-}
 
 static bk_model *g_user, *g_user_raw, *g_doc, *g_kv, *g_nokey, *g_p1, *g_p2, *g_p3, *g_mig,
     *g_mark;
@@ -1812,8 +1795,6 @@ static int models_up(void)
 {
     g_user = build(&USER_DEF);
     g_user_raw = build(&USER_RAW_DEF);
-    mark_row_version(g_user, "version");
-    mark_row_version(g_user_raw, "version");
     g_doc = build(&DOC_DEF);
     g_kv = build(&KV_DEF);
     g_nokey = build(&NOKEY_DEF);
