@@ -2,9 +2,11 @@
  * users.c - the main example: read a JSON file of users, decode each record
  * into a C struct (validating its constraints), report every problem of the
  * bad ones with its path, code and the HTTP status a server would answer,
- * and print the good ones re-encoded.
+ * and print the good ones re-encoded. The good ones are then stored in a
+ * SQLite file (the embedded default: no server), and a page of them is read
+ * back with a typed query.
  *
- *   users examples/users.json
+ *   users examples/users.json [sqlite:users.db]
  */
 #include <stdio.h>
 #include <backend.h>
@@ -54,9 +56,58 @@ static const bk_field USER_FIELDS[] = {
 static const bk_model_def USER = BK_MODEL_DEF(User, USER_FIELDS,
     .rename_all = BK_CASE_CAMEL, .deny_unknown = true);
 
+/* Store the users, then print the first page of adults, ordered by id. */
+static bk_status store_and_query(const char *uri, bk_model *model, User *users, size_t n,
+    bk_error **err)
+{
+    bk_store *db = NULL;
+    bk_query *q = NULL;
+    bk_cursor *cur = NULL;
+    bk_buf out = BK_BUF_INIT;
+    bk_status st;
+    if ((st = bk_store_open(&db, uri, NULL, err)) != BK_OK ||
+        (st = bk_store_register(db, model, "users", err)) != BK_OK)
+        goto done;
+    for (size_t i = 0; i < n; i++)   /* upsert: running the example twice is fine */
+        if ((st = bk_store_upsert(db, model, &users[i], err)) != BK_OK)
+            goto done;
+    if ((st = bk_query_new(&q, db, model, err)) != BK_OK ||
+        (st = bk_query_where_i64(q, "age", BK_OP_GE, 18, err)) != BK_OK ||
+        (st = bk_query_order_by(q, "id", false, err)) != BK_OK ||
+        (st = bk_query_limit(q, 20, err)) != BK_OK ||
+        (st = bk_query_run(&cur, q, err)) != BK_OK)
+        goto done;
+    printf("stored %zu users in %s; adults, by id:\n", n, uri);
+    for (;;) {
+        User u;
+        st = bk_cursor_next(cur, &u, err);
+        if (st == BK_ITEROVER) {
+            st = BK_OK;
+            break;
+        }
+        if (st != BK_OK)
+            goto done;
+        bk_buf_reset(&out);
+        st = bk_json_encode_buf(&out, model, &u, NULL, err);
+        bk_clear(model, &u);
+        if (st != BK_OK)
+            goto done;
+        printf("  %s\n", out.ptr);
+    }
+done:
+    bk_buf_dispose(&out);
+    bk_cursor_free(cur);
+    bk_query_free(q);
+    bk_store_close(db);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "examples/users.json";
+    const char *uri = argc > 2 ? argv[2] : "sqlite:users.db";
+    User good_users[64];
+    size_t ngood = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         perror(path);
@@ -84,7 +135,10 @@ int main(int argc, char **argv)
                 goto done;
             }
             printf("ok   record %lld: %s\n", bk_json_stream_index(stream), out.ptr);
-            bk_clear(model, &user);
+            if (ngood < sizeof(good_users) / sizeof(good_users[0]))
+                good_users[ngood++] = user;   /* kept (owned) for the store below */
+            else
+                bk_clear(model, &user);
             good++;
             continue;
         }
@@ -101,8 +155,12 @@ int main(int argc, char **argv)
             break;
     }
     printf("%d good, %d bad\n", good, bad);
+    if (store_and_query(uri, model, good_users, ngood, &err) != BK_OK)
+        goto done;
     rc = 0;
 done:
+    for (size_t i = 0; i < ngood; i++)
+        bk_clear(model, &good_users[i]);
     if (err) {
         fprintf(stderr, "error: %s\n", bk_error_message(err));
         bk_error_free(err);

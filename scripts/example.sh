@@ -19,5 +19,5 @@ if [ ! -x build/examples/users ]; then
     echo "example.sh: build/examples/users was not built" >&2
     exit 1
 fi
-echo "+ build/examples/users examples/users.json"
-exec build/examples/users examples/users.json
+echo "+ build/examples/users examples/users.json sqlite:build/users.db"
+exec build/examples/users examples/users.json sqlite:build/users.db
