@@ -1,16 +1,17 @@
 /*
  * value.c - releasing what the codec allocated inside caller-owned memory.
  *
- * bk__value_clear walks a value by its type and frees strings, bytes, list
- * and map storage, pointed-to models and json_t references, then zeroes the
- * value. It is the single place that knows what each kind owns; the decoder
- * relies on it to undo a failed decode (everything it allocated is always
- * reachable from the target).
+ * release() walks a value by its type and frees strings, bytes, list and
+ * map storage, pointed-to models and json_t references, without zeroing
+ * anything; the public entry points zero the outermost value once. It is
+ * the single place that knows what each kind owns; the decoder relies on it
+ * to undo a failed decode (everything it allocated is always reachable from
+ * the target).
  */
 #include "internal.h"
 
-/* Whether a value of kind k can own heap memory. */
-static bool kind_owns(const bk__type *t)
+/* Whether a value of this type can own heap memory. */
+static bool owns(const bk__type *t)
 {
     switch (t->kind) {
     case BK_STR: case BK_BYTES: case BK_JSON: case BK_MODEL: case BK_MODEL_PTR:
@@ -21,7 +22,21 @@ static bool kind_owns(const bk__type *t)
     }
 }
 
-void bk__value_clear(const bk__type *t, void *p)
+static void release(const bk__type *t, void *p);
+
+/* Release every non-skipped declared field (flattened models are embedded,
+ * so releasing the declared field releases them). */
+static void model_release(const bk_model *m, void *obj)
+{
+    char *base = obj;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const bk__field *f = &m->fields[i];
+        if (!f->skip && owns(f->type))
+            release(f->type, base + f->offset);
+    }
+}
+
+static void release(const bk__type *t, void *p)
 {
     switch (t->kind) {
     case BK_STR:
@@ -34,22 +49,22 @@ void bk__value_clear(const bk__type *t, void *p)
         json_decref(*(json_t **)p);
         break;
     case BK_MODEL:
-        bk__model_clear(t->model, p);
-        return;
+        model_release(t->model, p);
+        break;
     case BK_MODEL_PTR: {
         void *sub = *(void **)p;
         if (sub) {
-            bk__model_clear(t->model, sub);
+            model_release(t->model, sub);
             bk__free(sub);
         }
         break;
     }
     case BK_LIST: {
         bk_list *l = p;
-        if (l->items && kind_owns(t->elem)) {
+        if (l->items && owns(t->elem)) {
             char *it = l->items;
             for (size_t i = 0; i < l->len; i++)
-                bk__value_clear(t->elem, it + i * t->elem->size);
+                release(t->elem, it + i * t->elem->size);
         }
         bk__free(l->items);
         break;
@@ -59,10 +74,10 @@ void bk__value_clear(const bk__type *t, void *p)
         if (mp->keys)
             for (size_t i = 0; i < mp->len; i++)
                 bk__free(mp->keys[i]);
-        if (mp->values && kind_owns(t->elem)) {
+        if (mp->values && owns(t->elem)) {
             char *v = mp->values;
             for (size_t i = 0; i < mp->len; i++)
-                bk__value_clear(t->elem, v + i * t->elem->size);
+                release(t->elem, v + i * t->elem->size);
         }
         bk__free(mp->keys);
         bk__free(mp->values);
@@ -72,27 +87,23 @@ void bk__value_clear(const bk__type *t, void *p)
         const bk__union *u = t->uni;
         int tag = *(int *)((char *)p + u->tag_offset);
         if (tag >= 0 && (size_t)tag < u->n && u->variants[tag].type)
-            bk__value_clear(u->variants[tag].type, (char *)p + u->variants[tag].offset);
+            release(u->variants[tag].type, (char *)p + u->variants[tag].offset);
         break;
     }
     default:
         break;
     }
+}
+
+void bk__value_clear(const bk__type *t, void *p)
+{
+    release(t, p);
     memset(p, 0, t->size);
 }
 
-/*
- * Clear every non-skipped declared field (flattened models are embedded, so
- * clearing the declared field clears them), then zero the whole struct.
- */
 void bk__model_clear(const bk_model *m, void *obj)
 {
-    char *base = obj;
-    for (size_t i = 0; i < m->nfields; i++) {
-        const bk__field *f = &m->fields[i];
-        if (!f->skip && kind_owns(f->type))
-            bk__value_clear(f->type, base + f->offset);
-    }
+    model_release(m, obj);
     memset(obj, 0, m->size);
 }
 
