@@ -89,6 +89,10 @@ static bk_status pybk__check_rec(const bk_record *rec, const bk_model *model)
   }
 }
 
+/* ... except where the status is the data: bk_error_code returns it. */
+%typemap(out) bk_status bk_error_code { $result = PyLong_FromLong((long)$1); }
+%typemap(ret) bk_status bk_error_code "";
+
 /* Handles returned through an out-parameter (owned by the new object). */
 %define BK_OUT_HANDLE(TYPE)
 %typemap(in, numinputs=0) TYPE **out (TYPE *temp = NULL) { $1 = &temp; }

@@ -19,8 +19,8 @@ from . import _backend
 from . import _backend as lib
 from ._errors import Error, STATUS, error_class
 from ._errors import _CLASSES as _error_classes
-from ._model import (Model, field, Kind, FieldDescriptor, load_models, decode_list,
-                     encode_list, to_json, models_openapi)
+from ._model import (Model, field, Kind, Ptr, union, FieldDescriptor, load_models,
+                     decode_list, encode_list, to_json, models_openapi)
 
 # One exception class per C status (see _errors.py): bk.ValidationError, ...
 globals().update({name: cls for name, cls in _error_classes.items()})
@@ -39,7 +39,7 @@ f64 = _Annotated[float, Kind("f64")]
 
 __version__ = _backend.bk_version()
 
-__all__ = ["Model", "field", "Kind", "FieldDescriptor", "load_models", "decode_list",
+__all__ = ["Model", "field", "Kind", "Ptr", "union", "FieldDescriptor", "load_models", "decode_list",
            "encode_list", "to_json", "models_openapi", "Error", "STATUS", "error_class", "lib",
            "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64"] + \
           sorted(_error_classes)

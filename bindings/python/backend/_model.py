@@ -19,8 +19,8 @@ import uuid
 from . import _backend as _b
 from ._errors import Error, error_class
 
-__all__ = ["Model", "field", "Kind", "FieldDescriptor", "load_models", "decode_list",
-           "encode_list", "to_json", "models_openapi"]
+__all__ = ["Model", "field", "Kind", "Ptr", "union", "FieldDescriptor", "load_models",
+           "decode_list", "encode_list", "to_json", "models_openapi"]
 
 _MISSING = object()
 _PLAIN = ("bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "str",
@@ -41,6 +41,82 @@ class Kind:
 
     def __repr__(self):
         return "Kind(%r)" % self.name
+
+
+class _PtrMarker:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "bk.Ptr"
+
+
+_PTR = _PtrMarker()
+
+
+class Ptr:
+    """``bk.Ptr[M]``: a nested model held by pointer (``ptr<M>`` in
+    documents, ``BK_NESTED_PTR`` in C): ``None`` or an instance; required
+    unless it has a default, and how a model refers to itself."""
+
+    def __class_getitem__(cls, item):
+        return typing.Annotated[typing.Optional[item], _PTR]
+
+
+class _UnionSpec:
+    """What :func:`union` returns inside ``Annotated``."""
+
+    __slots__ = ("name", "members", "tagging", "tag", "content", "resolved")
+
+    def __init__(self, name, members, tagging, tag, content):
+        self.name = name
+        self.members = members
+        self.tagging = tagging
+        self.tag = tag
+        self.content = content
+        self.resolved = None
+
+    def __repr__(self):
+        return "bk.union(%r)" % self.name
+
+
+def union(name, *variants, tagging=None, tag=None, content=None):
+    """A named tagged union (serde's enums) usable in any annotation:
+
+        Shape = bk.union("Shape", Circle, Rect, "empty", tag="type")
+        class Drawing(bk.Model):
+            main: Shape
+            others: list[Shape] = []
+
+    Variants are model classes (named by their ``tag=`` class keyword, else
+    their model name), strings (unit variants: the value is the name) or
+    ``(name, type)`` pairs for other payloads (``("count", bk.i32)``).
+    ``tagging``: ``"internal"`` (the default when ``tag`` is given:
+    ``{"type": "circle", ...fields}``), ``"external"`` (the default otherwise:
+    ``{"circle": {...}}``), ``"adjacent"`` (``{"t": ..., "c": ...}``) or
+    ``"untagged"``. The Python value of a union field is the payload (an
+    instance, a value) or, for unit variants, the name.
+    """
+    if tagging is None:
+        tagging = "internal" if tag else "external"
+    if tagging not in ("internal", "external", "adjacent", "untagged"):
+        raise ValueError("union(%r): tagging %r" % (name, tagging))
+    if tagging in ("internal", "adjacent") and not tag:
+        tag = "type"
+    if tagging == "adjacent" and not content:
+        content = "content"
+    if not variants:
+        raise ValueError("union(%r): no variants" % name)
+    types_ = []
+    for v in variants:
+        if isinstance(v, str):
+            types_.append(str)
+        elif isinstance(v, tuple):
+            types_.append(v[1])
+        else:
+            types_.append(v)
+    spec = _UnionSpec(name, variants, tagging, tag if tagging in ("internal", "adjacent") else None,
+                      content if tagging == "adjacent" else None)
+    return typing.Annotated[typing.Union[tuple(types_)] if len(types_) > 1 else types_[0], spec]
 
 
 # ---- field(): attributes and constraints --------------------------------------------
@@ -342,7 +418,8 @@ def _to_json(t):
     if k == "enum":
         if t.enum.pycls is None:
             return None
-        return lambda v: v.value if isinstance(v, enum.Enum) else v
+        names = {m: n for n, m in t.enum.by_name.items()}
+        return lambda v: names.get(v, v) if isinstance(v, enum.Enum) else v
     if k in ("list", "map"):
         c = _to_json(t.elem)
         if c is None:
@@ -362,13 +439,48 @@ def _value_to_json(t, v):
     return v if c is None or v is None else c(v)
 
 
+def _py_kind_ok(t, v):
+    """Whether a Python value can be of type t (union variant choice)."""
+    k = t.kind
+    if k == "bool":
+        return isinstance(v, bool)
+    if k in _INTS:
+        return isinstance(v, int) and not isinstance(v, bool)
+    if k in ("f32", "f64"):
+        return isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool))
+    if k == "str":
+        return isinstance(v, str)
+    if k == "bytes":
+        return isinstance(v, (bytes, bytearray, memoryview))
+    if k == "timestamp":
+        return isinstance(v, _dt.datetime)
+    if k == "date":
+        return isinstance(v, _dt.date) and not isinstance(v, _dt.datetime)
+    if k == "uuid":
+        return isinstance(v, uuid.UUID)
+    if k == "enum":
+        return v in t.enum.py_values
+    if k == "list":
+        return isinstance(v, (list, tuple))
+    if k == "map":
+        return isinstance(v, dict)
+    if k in ("model", "ptr"):
+        return isinstance(v, t.cls)
+    return k == "json"
+
+
 def _variant_of(u, v):
-    """The variant name for a Python value of a union."""
+    """The variant of a union for a Python value: a unit variant by its
+    name, then a model variant by the instance's class, then the first
+    variant whose type takes the value."""
     for name, t in u.variants:
-        if t is None:
-            if v == name:
-                return name, t
-        elif t.kind in ("model", "ptr") and isinstance(v, t.cls):
+        if t is None and isinstance(v, str) and v == name:
+            return name, t
+    for name, t in u.variants:
+        if t is not None and t.kind in ("model", "ptr") and isinstance(v, t.cls):
+            return name, t
+    for name, t in u.variants:
+        if t is not None and t.kind not in ("model", "ptr") and _py_kind_ok(t, v):
             return name, t
     return None, None
 
@@ -377,14 +489,6 @@ def _union_to_json(u):
     def conv(v):
         name, t = _variant_of(u, v)
         if name is None:
-            if u.tagging == "untagged":
-                for _n, vt in u.variants:
-                    if vt is not None:
-                        c = _to_json(vt)
-                        if c is not None:
-                            r = c(v)
-                            if r is not v:
-                                return r
             return v                  # a JSON value already (C checks it)
         payload = None if t is None else _value_to_json(t, v)
         if t is not None and isinstance(payload, _b.ModelBase):
@@ -466,7 +570,7 @@ class _FieldSpec:
     """A declared field: its name, type, optional flag, document entry and,
     once the model is built, its JSON name."""
 
-    __slots__ = ("name", "type", "optional", "raw", "json_name", "to_json")
+    __slots__ = ("name", "type", "optional", "raw", "json_name", "to_json", "flatten", "skip")
 
     def __init__(self, name, t, optional, raw):
         self.name = name
@@ -475,6 +579,8 @@ class _FieldSpec:
         self.raw = raw
         self.json_name = None
         self.to_json = _to_json(t)
+        self.flatten = bool(raw.get("flatten"))
+        self.skip = bool(raw.get("skip"))
 
     def __repr__(self):
         return "<field %s: %s%s>" % (self.name, self.type.expr(), " (optional)" if self.optional else "")
@@ -527,6 +633,14 @@ def _resolve(tp, ctx, top):
         for meta in args[1:]:
             if isinstance(meta, Kind):
                 kind = meta.name
+            elif meta is _PTR:
+                t, _ = _resolve(tp, ctx, False)
+                if t.kind not in ("model", "ptr"):
+                    raise TypeError("%s: bk.Ptr[...] of something that is not a model"
+                                    % ctx.where())
+                return _T("ptr", cls=t.cls), False
+            elif isinstance(meta, _UnionSpec):
+                return _T("union", union=_named_union(meta, ctx)), False
             elif isinstance(meta, FieldInfo):
                 raise TypeError("%s: use field() as the default, not in Annotated" % ctx.where())
         origin = typing.get_origin(tp)
@@ -536,7 +650,7 @@ def _resolve(tp, ctx, top):
         nullable = len(members) != len(args)
         if len(members) == 1:
             t, _ = _resolve(members[0], ctx, top)
-            if not nullable:
+            if not nullable or t.kind == "ptr":     # ptr<...> is nullable itself
                 return t, False
             if top:
                 return t, True
@@ -595,6 +709,36 @@ def _resolve(tp, ctx, top):
     raise TypeError("%s: unsupported annotation %r" % (ctx.where(), tp))
 
 
+def _named_union(spec, ctx):
+    """The _Union of a bk.union(...) (one object wherever it is used)."""
+    if spec.resolved is not None:
+        return spec.resolved
+    variants = []
+    for m in spec.members:
+        if isinstance(m, str):
+            variants.append((m, None))
+            continue
+        if isinstance(m, tuple):
+            name, tp = m
+            t, _ = _resolve(tp, ctx, False)
+        else:
+            t, _ = _resolve(m, ctx, False)
+            if t.kind not in ("model", "ptr"):
+                raise TypeError("%s: union %s: give a (name, type) pair for %r"
+                                % (ctx.where(), spec.name, m))
+            name = t.cls.__dict__.get("_bk_tag") or _model_name(t.cls)
+        if spec.tagging == "internal" and t.kind not in ("model", "ptr"):
+            raise TypeError("%s: union %s: internally tagged payloads must be models"
+                            % (ctx.where(), spec.name))
+        if t.kind == "ptr":
+            t = _T("model", cls=t.cls)
+        if any(name == n for n, _ in variants):
+            raise TypeError("%s: union %s: two variants named %r" % (ctx.where(), spec.name, name))
+        variants.append((name, t))
+    spec.resolved = _Union(spec.name, spec.tagging, spec.tag, spec.content, variants)
+    return spec.resolved
+
+
 def _make_union(members, ctx):
     disc = ctx.attr("discriminator")
     tagging = ctx.attr("tagging") or ("internal" if disc else "untagged")
@@ -639,7 +783,7 @@ def _field_entry(cls, fname, t, optional, finfo, default):
         if default is None:
             if not optional and t.kind != "ptr" and t.kind != "json":
                 raise TypeError("%s: default None for a field that is not Optional" % ctx.where())
-            if t.kind == "json":
+            if t.kind in ("json", "ptr"):
                 raw["default"] = None
         else:
             raw["default"] = json.loads(_dumps(_value_to_json(t, default)))
@@ -667,6 +811,12 @@ def _field_entry(cls, fname, t, optional, finfo, default):
     if "validator" in attrs:
         raw["validator"] = attrs["validator"]
     return raw
+
+
+def _has_union(t):
+    while t.kind in ("list", "map"):
+        t = t.elem
+    return t.kind == "union"
 
 
 def _describe(cls):
@@ -700,7 +850,7 @@ def _describe(cls):
             if finfo is not None:
                 default = finfo.default
             t, optional = _resolve(hints[fname], _Ctx(cls, fname, finfo), True)
-            if finfo is not None and finfo.attrs.get("discriminator") and t.kind != "union":
+            if finfo is not None and finfo.attrs.get("discriminator") and not _has_union(t):
                 raise TypeError("%s.%s: discriminator= on a field that is not a union"
                                 % (cls.__name__, fname))
             entry = _field_entry(cls, fname, t, optional, finfo, default)
@@ -945,11 +1095,24 @@ class Model(_b.ModelBase, metaclass=ModelMeta):
         _build(cls)
         fields = cls._bk_by_name
         value = {}
+        flat = []
         for k, v in kwargs.items():
             f = fields.get(k)
             if f is None:
                 raise TypeError("%s() got an unexpected keyword argument %r" % (cls.__name__, k))
+            if f.skip:
+                continue
+            if f.flatten:
+                flat.append(v)
+                continue
             value[f.json_name] = v if f.to_json is None or v is None else f.to_json(v)
+        for v in flat:                # a flattened model's fields sit in this object
+            if isinstance(v, _b.ModelBase):
+                v = v._bk_to_value()
+            if not isinstance(v, dict):
+                raise TypeError("%s(): a flattened field takes a model instance or a dict"
+                                % cls.__name__)
+            value.update(v)
         self._bk_load(_dumps(value), locations=False)
 
     # -- decoding and encoding --
@@ -993,9 +1156,13 @@ class Model(_b.ModelBase, metaclass=ModelMeta):
         cls = type(self)
         out = {}
         for f in cls._bk_by_name.values():
-            if f.optional and self._bk_presence(f.name) == 0:
+            if f.skip or (f.optional and self._bk_presence(f.name) == 0):
                 continue
-            out[f.json_name if by_alias else f.name] = _plain(getattr(self, f.name), by_alias)
+            v = _plain(f.type, getattr(self, f.name), by_alias)
+            if f.flatten and by_alias and isinstance(v, dict):
+                out.update(v)
+            else:
+                out[f.json_name if by_alias else f.name] = v
         return out
 
     def validate(self, *, max_errors=0):
@@ -1054,13 +1221,38 @@ class Model(_b.ModelBase, metaclass=ModelMeta):
 _RESERVED = frozenset(n for n in dir(Model) if not n.startswith("__"))
 
 
-def _plain(v, by_alias):
-    if isinstance(v, Model):
-        return v.to_dict(by_alias=by_alias)
-    if isinstance(v, list):
-        return [_plain(x, by_alias) for x in v]
-    if isinstance(v, dict):
-        return {k: _plain(x, by_alias) for k, x in v.items()}
+def _plain(t, v, by_alias):
+    """A field's Python value with nested models as dicts (and union
+    payloads tagged as in JSON, so that from_dict reads them back)."""
+    if v is None:
+        return None
+    k = t.kind
+    if k in ("model", "ptr"):
+        return v.to_dict(by_alias=by_alias) if isinstance(v, Model) else v
+    if k == "list":
+        return [_plain(t.elem, x, by_alias) for x in v]
+    if k == "map":
+        return {key: _plain(t.elem, x, by_alias) for key, x in v.items()}
+    if k == "union":
+        u = t.union
+        name, vt = _variant_of(u, v)
+        if name is None:
+            return v
+        payload = None if vt is None else _plain(vt, v, by_alias)
+        if u.tagging == "internal":
+            d = {u.tag: name}
+            d.update(payload or {})
+            return d
+        if u.tagging == "external":
+            return name if vt is None else {name: payload}
+        if u.tagging == "adjacent":
+            d = {u.tag: name}
+            if vt is not None:
+                d[u.content] = payload
+            return d
+        return payload
+    if k == "json" and isinstance(v, (list, dict)):
+        return json.loads(_dumps(v))
     return v
 
 

@@ -136,6 +136,28 @@ static int append_problem(PyObject *list, const bk_error *err, size_t i, const p
     return rc;
 }
 
+/* The summary of rewritten problems, as C writes it (error.c summary()):
+ * "<path>: <message>[ (line L, column C)][ (and N more problems[, list
+ * truncated])]". NULL + exception on failure. */
+static PyObject *summary_of(PyObject *problems, bool truncated)
+{
+    Py_ssize_t np = PyList_GET_SIZE(problems);
+    if (!np)
+        return PyUnicode_FromString("error");
+    PyObject *p0 = PyList_GET_ITEM(problems, 0);
+    Py_ssize_t line = PyLong_AsSsize_t(PyTuple_GET_ITEM(p0, 5));
+    PyObject *m;
+    if (line)
+        m = PyUnicode_FromFormat("%U: %U (line %zd, column %zd)", PyTuple_GET_ITEM(p0, 0),
+            PyTuple_GET_ITEM(p0, 2), line, PyLong_AsSsize_t(PyTuple_GET_ITEM(p0, 6)));
+    else
+        m = PyUnicode_FromFormat("%U: %U", PyTuple_GET_ITEM(p0, 0), PyTuple_GET_ITEM(p0, 2));
+    if (m && (np > 1 || truncated))
+        Py_SETREF(m, PyUnicode_FromFormat("%U (and %zd more problem%s%s)", m, np - 1,
+            np - 1 == 1 ? "" : "s", truncated ? ", list truncated" : ""));
+    return m;
+}
+
 /* Call the factory and raise what it returns. Steals nothing. */
 static PyObject *raise_with(int status, PyObject *message, PyObject *problems, int http,
     const char *public_code, int truncated, long long record_index, PyObject *handle)
@@ -154,6 +176,25 @@ static PyObject *raise_with(int status, PyObject *message, PyObject *problems, i
     return NULL;
 }
 
+/* Raise one problem that the binding finds itself (as C would report it). */
+static PyObject *raise_problem(bk_status st, const char *path, const char *code,
+    const char *message)
+{
+    PyObject *problems = PyList_New(0);
+    PyObject *t = Py_BuildValue("(ssssnnn)", path, code, message, "{}", (Py_ssize_t)0,
+        (Py_ssize_t)0, (Py_ssize_t)0);
+    PyObject *m = PyUnicode_FromFormat("%s: %s", path, message);
+    if (problems && t && m && PyList_Append(problems, t) == 0) {
+        int http = st == BK_EVALIDATION ? 422 : 400;
+        raise_with((int)st, m, problems, http, st == BK_EVALIDATION ? "validation_failed"
+            : "invalid_body", 0, -1, NULL);
+    }
+    Py_XDECREF(problems);
+    Py_XDECREF(t);
+    Py_XDECREF(m);
+    return NULL;
+}
+
 /* Raise for err (consumed), its problems rewritten by ctx. */
 static PyObject *raise_ctx(bk_error *err, const problem_ctx *ctx)
 {
@@ -166,16 +207,9 @@ static PyObject *raise_ctx(bk_error *err, const problem_ctx *ctx)
         if (append_problem(problems, err, i, ctx) < 0)
             Py_CLEAR(problems);
     }
-    if (problems && ctx->prefix && n) {
-        /* The summary names the first problem's path: rewrite it too. */
-        PyObject *first = PyList_GET_ITEM(problems, 0);
-        const char *m = bk_error_message(err);
-        const char *colon = strstr(m, ": ");
-        const char *p0 = bk_error_path(err, 0);
-        if (colon && p0 && strncmp(m, p0, strlen(p0)) == 0 && (size_t)(colon - m) == strlen(p0))
-            message = PyUnicode_FromFormat("%U%s", PyTuple_GET_ITEM(first, 0), colon);
-    }
-    if (problems && !message)
+    if (problems && n && (ctx->prefix || ctx->loc != LOC_KEEP))
+        message = summary_of(problems, bk_error_truncated(err));   /* rewritten problems */
+    else if (problems)
         message = str_of(bk_error_message(err));
     int status = (int)bk_error_code(err);
     int http = bk_error_http_status(err);
@@ -1024,16 +1058,18 @@ static int set_field(ModelBase *self, Py_ssize_t i, PyObject *v)
                     return -1;
                 if (!overflow) {
                     st = bk_record_set_i64_at(r, (size_t)i, x, &e);
-                } else if (overflow > 0) {
-                    unsigned long long u = PyLong_AsUnsignedLongLong(v);
-                    if (u == (unsigned long long)-1 && PyErr_Occurred()) {
-                        PyErr_Clear();
-                        done = false;         /* beyond 64 bits: the decoder says so */
-                    } else {
-                        st = bk_record_set_u64(r, f->cname, u, &e);
-                    }
                 } else {
-                    done = false;
+                    unsigned long long u = overflow > 0 ? PyLong_AsUnsignedLongLong(v) : 0;
+                    if (overflow < 0 || (u == (unsigned long long)-1 && PyErr_Occurred())) {
+                        /* beyond 64 bits: what the decoder says of such a number */
+                        char msg[160];
+                        PyErr_Clear();
+                        snprintf(msg, sizeof(msg), "value out of range for field \"%s\"",
+                            f->cname);
+                        raise_problem(BK_EDECODE, f->cpath, "out_of_range", msg);
+                        return -1;
+                    }
+                    st = bk_record_set_u64(r, f->cname, u, &e);
                 }
             } else {
                 done = false;
@@ -1650,24 +1686,8 @@ static PyObject *raise_list_errors(elem_error *errs, size_t nerr, const char *do
         }
     }
     const bk_error *pe = errs[pick].err;
-    PyObject *message;
-    Py_ssize_t np = PyList_GET_SIZE(problems);
-    if (np) {
-        PyObject *p0 = PyList_GET_ITEM(problems, 0);
-        Py_ssize_t line = PyLong_AsSsize_t(PyTuple_GET_ITEM(p0, 5));
-        if (line)
-            message = PyUnicode_FromFormat("%U: %U (line %zd, column %zd)",
-                PyTuple_GET_ITEM(p0, 0), PyTuple_GET_ITEM(p0, 2), line,
-                PyLong_AsSsize_t(PyTuple_GET_ITEM(p0, 6)));
-        else
-            message = PyUnicode_FromFormat("%U: %U", PyTuple_GET_ITEM(p0, 0),
-                PyTuple_GET_ITEM(p0, 2));
-        if (message && (np > 1 || truncated))
-            Py_SETREF(message, PyUnicode_FromFormat("%U (and %zd more problem%s%s)", message,
-                np - 1, np - 1 == 1 ? "" : "s", truncated ? ", list truncated" : ""));
-    } else {
-        message = str_of(bk_error_message(pe));
-    }
+    PyObject *message = PyList_GET_SIZE(problems) ? summary_of(problems, truncated)
+                                                  : str_of(bk_error_message(pe));
     PyObject *res = NULL;
     if (message)
         res = raise_with((int)bk_error_code(pe), message, problems, bk_error_http_status(pe),
