@@ -7,18 +7,19 @@ set -euo pipefail
 # Build and test dependencies of the current tree. libclang-rt-dev holds the
 # sanitizer and libFuzzer runtimes for clang (only recommended by clang).
 # python3-jsonschema is the independent validator test_schema checks the
-# exported JSON Schemas with (the test skips that part without it).
+# exported JSON Schemas with (the test skips that part without it). swig and
+# python3-dev build the Python binding (bindings/python, docs/python.md).
 BK_DEPS=(
     build-essential cmake pkg-config clang libclang-rt-dev
     libjansson-dev libcmocka-dev valgrind python3-jsonschema
-    libsqlite3-dev
+    libsqlite3-dev swig python3-dev
 )
 # Dependencies of modules to come: move them into BK_DEPS when the module
-# lands (storage, crypto, http, the Python binding, PostgreSQL tests).
+# lands (storage, crypto, http, PostgreSQL tests).
 # shellcheck disable=SC2034
 BK_DEPS_LATER=(
     libsodium-dev libcurl4-openssl-dev libpq-dev
-    swig python3-dev postgresql
+    postgresql
 )
 # shellcheck disable=SC2206
 BK_DEPS+=(${BK_EXTRA_DEPS:-})

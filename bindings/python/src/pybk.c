@@ -769,8 +769,8 @@ static ModelBase *wrap_record(PyTypeObject *cls, ModelInfo *info, bk_record *rec
     o->rec = rec;
     o->info = (ModelInfo *)Py_NewRef(info);
     /* No Python references inside yet, so no cycles: keep the collector
-     * away until a value is cached (ensure_cache tracks it again) - unless
-     * the class added a __dict__ or slots of its own. */
+     * away until a list, dict or instance is cached (track()), unless the
+     * class added a __dict__ or slots of its own. */
     if (cls->tp_basicsize == (Py_ssize_t)sizeof(ModelBase) && cls->tp_dictoffset == 0)
         PyObject_GC_UnTrack(o);
     return o;
@@ -809,9 +809,16 @@ static int ensure_cache(ModelBase *self)
         PyErr_NoMemory();
         return -1;
     }
+    return 0;
+}
+
+/* An instance caching only atomic values (str, int, datetime ...) cannot
+ * be part of a reference cycle; one holding a list, dict or instance can,
+ * so the collector must see it from then on. */
+static void track(ModelBase *self)
+{
     if (!PyObject_GC_IsTracked((PyObject *)self))
         PyObject_GC_Track(self);
-    return 0;
 }
 
 static bool live_kind(bk_kind k)
@@ -974,6 +981,8 @@ static PyObject *get_field(ModelBase *self, Py_ssize_t i)
     }
     self->vals[i] = Py_NewRef(v);
     self->state[i] = (v != Py_None && live_kind(self->info->f[i].kind)) ? ST_LIVE : ST_CLEAN;
+    if (self->state[i] == ST_LIVE)
+        track(self);
     return v;
 }
 
