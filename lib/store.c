@@ -743,6 +743,13 @@ void bk__table_free(bk__table *t)
     sql_dispose(&t->del);
     sql_dispose(&t->ups);
     sql_dispose(&t->exists);
+    for (size_t i = 0; i < 4; i++) {
+        bk__sql *q = atomic_load(&t->page_sql[i]);
+        if (q) {
+            sql_dispose(q);
+            bk__free(q);
+        }
+    }
     bk_model_unref(t->model);
     bk__free(t);
 }
@@ -1080,6 +1087,70 @@ bk_status bk_store_register(bk_store *store, bk_model *model, const char *table,
 
 static bool utf8_ok(const char *s, size_t n);
 
+/* ---- word-at-a-time byte tests ------------------------------------------------------------ */
+
+#define BK__ONES 0x0101010101010101ull
+#define BK__HIGH 0x8080808080808080ull
+
+/* Nonzero iff some byte of w is zero / less than 0x20 (exact as to whether
+ * any byte is, not which). */
+static inline uint64_t swar_zero(uint64_t w) { return (w - BK__ONES) & ~w & BK__HIGH; }
+static inline uint64_t swar_lt20(uint64_t w) { return (w - 0x20 * BK__ONES) & ~w & BK__HIGH; }
+
+/* Nonzero iff some byte of w is NUL or >= 0x80. */
+static inline uint64_t swar_nul_high(uint64_t w) { return (w & BK__HIGH) | swar_zero(w); }
+
+/* Nonzero iff some byte of w needs a JSON escape or is not ASCII:
+ * < 0x20, '"', '\\' or >= 0x80. */
+static inline uint64_t swar_json(uint64_t w)
+{
+    return (w & BK__HIGH) | swar_lt20(w) | swar_zero(w ^ ('"' * BK__ONES)) |
+        swar_zero(w ^ ('\\' * BK__ONES));
+}
+
+/* Whether test(word) is zero for every 8-byte word of s[0..n): the last
+ * word overlaps the one before. False for n < 8 after a byte test below. */
+#define SWAR_ALL_CLEAR(s, n, test, byte_bad, out)                              \
+    do {                                                                       \
+        const char *s_ = (s);                                                  \
+        size_t n_ = (n), i_ = 0;                                               \
+        uint64_t w_, acc_ = 0;                                                 \
+        if (n_ >= 8) {                                                         \
+            for (; i_ + 8 <= n_; i_ += 8) {                                    \
+                memcpy(&w_, s_ + i_, 8);                                       \
+                acc_ |= test(w_);                                              \
+            }                                                                  \
+            if (i_ < n_) {                                                     \
+                memcpy(&w_, s_ + n_ - 8, 8);                                   \
+                acc_ |= test(w_);                                              \
+            }                                                                  \
+            (out) = acc_ == 0;                                                 \
+        } else {                                                               \
+            bool ok_ = true;                                                   \
+            for (; i_ < n_ && ok_; i_++) {                                     \
+                unsigned char b_ = (unsigned char)s_[i_];                      \
+                ok_ = !(byte_bad);                                             \
+            }                                                                  \
+            (out) = ok_;                                                       \
+        }                                                                      \
+    } while (0)
+
+/* s[0..n) is all bytes 0x01..0x7f (no NUL, ASCII: valid UTF-8). */
+static inline bool plain_ascii(const char *s, size_t n)
+{
+    bool ok;
+    SWAR_ALL_CLEAR(s, n, swar_nul_high, b_ == 0 || b_ >= 0x80, ok);
+    return ok;
+}
+
+/* s[0..n) is ASCII that needs no JSON escape. */
+static inline bool plain_json(const char *s, size_t n)
+{
+    bool ok;
+    SWAR_ALL_CLEAR(s, n, swar_json, b_ < 0x20 || b_ >= 0x80 || b_ == '"' || b_ == '\\', ok);
+    return ok;
+}
+
 /* ---- values: binding ------------------------------------------------------------------ */
 
 /* A value of column c that cannot be stored. */
@@ -1101,19 +1172,24 @@ static bk_status value_error(bk_error **err, const bk__table *t, const bk__col *
  */
 static int fast_strs_json(bk_buf *b, const bk_strs *l)
 {
-    size_t need = 2;
+    size_t need = 2, lens[16];
     for (size_t k = 0; k < l->len; k++) {
         const char *v = l->items[k];
         if (!v)
             return 0;
         size_t n = strlen(v);
-        for (size_t j = 0; j < n; j++) {
-            unsigned char ch = (unsigned char)v[j];
-            if (ch == '"' || ch == '\\' || ch < 0x20)
+        if (k < 16)
+            lens[k] = n;
+        if (!plain_json(v, n)) {
+            /* not plain ASCII: no escapes allowed, valid UTF-8 */
+            for (size_t j = 0; j < n; j++) {
+                unsigned char ch = (unsigned char)v[j];
+                if (ch == '"' || ch == '\\' || ch < 0x20)
+                    return 0;
+            }
+            if (!utf8_ok(v, n))
                 return 0;
         }
-        if (!utf8_ok(v, n))
-            return 0;
         need += n + 3;
     }
     if (bk__buf_reserve(b, need) != BK_OK)
@@ -1121,7 +1197,7 @@ static int fast_strs_json(bk_buf *b, const bk_strs *l)
     char *o = b->ptr + b->len;
     *o++ = '[';
     for (size_t k = 0; k < l->len; k++) {
-        size_t n = strlen(l->items[k]);
+        size_t n = k < 16 ? lens[k] : strlen(l->items[k]);
         if (k)
             *o++ = ',';
         *o++ = '"';
@@ -1140,7 +1216,13 @@ static int fast_strs_json(bk_buf *b, const bk_strs *l)
  * (uuid text, JSON text) go into c's scratch buffer `slot` of the
  * connection, which stays unchanged until the statement is reset.
  */
-static inline bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
+#if defined(__GNUC__)
+#define BK__HOT_INLINE inline __attribute__((always_inline))
+#else
+#define BK__HOT_INLINE inline
+#endif
+
+static BK__HOT_INLINE bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
     const bk__col *c, const void *p, size_t slot, bk_error **err)
 {
     const bk_store_driver *d = cn->drv;
@@ -1223,7 +1305,7 @@ static inline bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const 
 }
 
 /* Bind column c of the struct obj (NULL when an optional field is not set). */
-static inline bk_status bind_col(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
+static BK__HOT_INLINE bk_status bind_col(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
     size_t ci, const char *obj, bk_error **err)
 {
     const bk__col *c = &t->cols[ci];
@@ -1243,6 +1325,14 @@ static bool utf8_ok(const char *s, size_t n)
         memcpy(&w, s + i, 8);
         if (w & 0x8080808080808080ull)
             return bk__utf8_valid((const unsigned char *)s + i, n - i);
+    }
+    if (i < n && n >= 8) {
+        /* the tail as the last 8 bytes (overlapping what was checked) */
+        uint64_t w;
+        memcpy(&w, s + n - 8, 8);
+        if (!(w & 0x8080808080808080ull))
+            return true;
+        return bk__utf8_valid((const unsigned char *)s + i, n - i);
     }
     for (; i < n; i++)
         if ((unsigned char)s[i] >= 0x80)
@@ -1343,14 +1433,19 @@ static int fast_strs(bk_strs *out, const char *p, size_t n)
         if (p[i] != '"')
             goto out;
         size_t from = ++i;
-        while (i < n - 1 && p[i] != '"') {
-            unsigned char ch = (unsigned char)p[i];
-            if (ch == '\\' || ch < 0x20)
-                goto out;
-            i++;
-        }
-        if (i >= n - 1 || !utf8_ok(p + from, i - from))
+        const char *q = i < n - 1 ? memchr(p + i, '"', n - 1 - i) : NULL;
+        if (!q)
             goto out;
+        i = (size_t)(q - p);
+        if (!plain_json(p + from, i - from)) {
+            for (size_t j = from; j < i; j++) {
+                unsigned char ch = (unsigned char)p[j];
+                if (ch == '\\' || ch < 0x20)
+                    goto out;
+            }
+            if (!utf8_ok(p + from, i - from))
+                goto out;
+        }
         if (count == cap) {
             char **grown = bk__malloc(cap * 2 * sizeof(char *));
             if (!grown) {
@@ -1433,7 +1528,7 @@ static inline bk_status read_col(const bk_store_value *v, const bk__table *t, co
             return row_error(err, t, c, "expected text, found %s", sql_type_name(ty));
         const char *s = v->p;
         size_t n = v->n;
-        if (memchr(s, 0, n) || !utf8_ok(s, n))
+        if (!plain_ascii(s, n) && (memchr(s, 0, n) || !utf8_ok(s, n)))
             return row_error(err, t, c, "%s", "text that is not valid UTF-8 without NUL");
         char *cp = bk__malloc(n + 1);
         if (!cp)
@@ -1526,21 +1621,24 @@ static void fetch_row(const bk_store_driver *d, bk_store_stmt *s, const bk__tabl
     }
 }
 
-/* Decode the current row (every column, in order) into obj, zeroed first;
- * on failure obj is cleared (never half-filled). */
+/* Decode the current row (every column, in order) into obj, which the
+ * caller zeroed; on failure obj is cleared (never half-filled). vals:
+ * room for t->ncols values (the row's values are left there, valid until
+ * the statement moves), or NULL. */
 static bk_status read_row(const bk_store_driver *d, bk_store_stmt *s, const bk__table *t,
-    void *obj, bk_error **err)
+    void *obj, bk_store_value *vals, bk_error **err)
 {
-    bk_store_value small[32], *vals = small;
-    memset(obj, 0, t->model->size);
-    if (t->ncols > 32 && !(vals = bk__malloc(t->ncols * sizeof(*vals))))
-        return bk__error_oom(err);
+    bk_store_value small[32], *own = NULL;
+    if (!vals) {
+        vals = small;
+        if (t->ncols > 32 && !(vals = own = bk__malloc(t->ncols * sizeof(*vals))))
+            return bk__error_oom(err);
+    }
     fetch_row(d, s, t, vals);
     bk_status st = BK_OK;
     for (size_t i = 0; i < t->ncols && st == BK_OK; i++)
         st = read_col(&vals[i], t, &t->cols[i], obj, err);
-    if (vals != small)
-        bk__free(vals);
+    bk__free(own);
     if (st != BK_OK)
         bk__model_clear(t->model, obj);
     return st;
@@ -1751,7 +1849,7 @@ bk_status bk_store_get(void *out, bk_store *store, const bk_model *model, const 
         goto done;
     st = c->drv->step(e->s, err);
     if (st == BK_OK)
-        st = read_row(c->drv, e->s, t, out, err);
+        st = read_row(c->drv, e->s, t, out, NULL, err);
     else if (st == BK_ITEROVER)
         st = bk__error_set(err, BK_ENOTFOUND, "no row of %s has this key", t->name);
 done:
@@ -3583,6 +3681,17 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
         st = bk__error_oom(err);
         goto fail;
     }
+    /* the common shapes come from the table's cache once made */
+    int shape = -1;
+    if (!q->where.b.len && nkeys == 1 && (!q->after || q->after[0].type != BK_SQL_NULL))
+        shape = (cur->keys[0].desc ? 2 : 0) + (q->after ? 1 : 0);
+    _Atomic(bk__sql *) *slot = shape >= 0 ? &((bk__table *)t)->page_sql[shape] : NULL;
+    const bk__sql *use = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
+    if (use) {
+        if (q->after)
+            pv[npv++] = &q->after[0];   /* what after_sql binds for one key */
+        goto have_sql;
+    }
     bk__sb_put(&s, t->select_from);
     if (q->where.b.len || q->after) {
         bk__sb_put(&s, " WHERE ");
@@ -3612,13 +3721,29 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
         st = bk__error_oom(err);
         goto fail;
     }
+    use = &sql;
+    if (slot) {
+        /* publish it (a racing query may have done so first: keep ours) */
+        bk__sql *box = bk__malloc(sizeof(*box)), *none = NULL;
+        if (box) {
+            *box = sql;
+            if (atomic_compare_exchange_strong_explicit(slot, &none, box,
+                    memory_order_acq_rel, memory_order_acquire)) {
+                memset(&sql, 0, sizeof(sql));
+                use = box;
+            } else {
+                bk__free(box);
+            }
+        }
+    }
+have_sql:
     if ((st = bk__conn_for(&cur->conn, &cur->release, q->store, false, err)) != BK_OK) {
         cur->conn = NULL;
         goto fail;
     }
     if (!cur->release)
         q->store->cursors++;
-    if ((st = bk__stmt_get(&cur->st, cur->conn, &sql, err)) != BK_OK) {
+    if ((st = bk__stmt_get(&cur->st, cur->conn, use, err)) != BK_OK) {
         cur->st = NULL;
         goto fail;
     }
@@ -3648,24 +3773,22 @@ fail:
     return st;
 }
 
-/* Remember the order-key values of the current row (for the token). */
-static bk_status keep_keys(bk_cursor *cur)
+/* Remember the order-key values of the current row (for the token), from
+ * the row's values as read (vals: every column of the row, in order). */
+static bk_status keep_keys(bk_cursor *cur, const bk_store_value *vals)
 {
-    const bk_store_driver *d = cur->conn->drv;
-    bk_store_stmt *s = cur->st->s;
     for (size_t i = 0; i < cur->nkeys; i++) {
-        int col = (int)cur->keys[i].col;
+        const bk_store_value *rv = &vals[cur->keys[i].col];
         qval *v = &cur->last[i];
-        v->type = d->column_type_of(s, col);
+        v->type = rv->type;
         v->p = NULL;
         v->n = 0;
         switch (v->type) {
-        case BK_SQL_INTEGER: v->i = d->column_i64(s, col); break;
-        case BK_SQL_REAL: v->f = d->column_f64(s, col); break;
+        case BK_SQL_INTEGER: v->i = rv->i; break;
+        case BK_SQL_REAL: v->f = rv->f; break;
         case BK_SQL_TEXT: case BK_SQL_BLOB: {
-            size_t n;
-            const void *p = v->type == BK_SQL_TEXT ? (const void *)d->column_text(s, col, &n)
-                                                   : d->column_blob(s, col, &n);
+            size_t n = rv->n;
+            const void *p = rv->p;
             bk_buf *b = &cur->lastbuf[i];
             b->len = 0;
             if (bk__buf_append(b, p ? p : "", n) != BK_OK)
@@ -3699,12 +3822,20 @@ bk_status bk_cursor_next(bk_cursor *c, void *out, bk_error **err)
         cursor_finish(c);
         return BK_ITEROVER;
     }
+    bk_store_value small[32], *vals = small;
+    if (st == BK_OK && c->t->ncols > 32 &&
+            !(vals = bk__malloc(c->t->ncols * sizeof(*vals)))) {
+        vals = small;
+        st = bk__error_oom(err);
+    }
     if (st == BK_OK)
-        st = read_row(d, c->st->s, c->t, out, err);
-    if (st == BK_OK && keep_keys(c) != BK_OK) {
+        st = read_row(d, c->st->s, c->t, out, vals, err);
+    if (st == BK_OK && keep_keys(c, vals) != BK_OK) {
         bk__model_clear(c->t->model, out);
         st = bk__error_oom(err);
     }
+    if (vals != small)
+        bk__free(vals);
     if (st != BK_OK) {
         cursor_finish(c);
         return st;

@@ -114,6 +114,10 @@ typedef struct bk__table {
     bk__sql del;               /* DELETE WHERE key = ? */
     bk__sql ups;               /* INSERT ... ON CONFLICT (key) DO UPDATE ... */
     bk__sql exists;            /* SELECT 1 WHERE key = ? */
+    /* Query texts of the common shapes, made by the first query of each
+     * and published atomically (NULL until then): no filter, ordered by
+     * the key only; index (descending ? 2 : 0) + (after a non-NULL key ? 1 : 0). */
+    _Atomic(bk__sql *) page_sql[4];
 } bk__table;
 
 /* Build the column list and SQL of model m stored as table (both checked:
