@@ -1319,24 +1319,28 @@ static BK__HOT_INLINE bk_status bind_col(bk__conn *cn, bk_store_stmt *s, int i, 
 /* UTF-8 check with an ASCII fast path (8 bytes a step). */
 static bool utf8_ok(const char *s, size_t n)
 {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    while (e - p >= 8) {
         uint64_t w;
-        memcpy(&w, s + i, 8);
+        memcpy(&w, p, 8);
         if (w & 0x8080808080808080ull)
-            return bk__utf8_valid((const unsigned char *)s + i, n - i);
+            break;
+        p += 8;
     }
-    if (i < n && n >= 8) {
-        /* the tail as the last 8 bytes (overlapping what was checked) */
-        uint64_t w;
-        memcpy(&w, s + n - 8, 8);
-        if (!(w & 0x8080808080808080ull))
-            return true;
-        return bk__utf8_valid((const unsigned char *)s + i, n - i);
+    /* ASCII and two-byte sequences here (accented Latin text); a three- or
+     * four-byte lead (or an invalid byte) goes to the full validator */
+    while (p < e) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+        } else if (c >= 0xC2 && c < 0xE0) {
+            if (e - p < 2 || (p[1] & 0xC0) != 0x80)
+                return false;
+            p += 2;
+        } else {
+            return bk__utf8_valid(p, (size_t)(e - p));
+        }
     }
-    for (; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80)
-            return bk__utf8_valid((const unsigned char *)s + i, n - i);
     return true;
 }
 
