@@ -12,6 +12,7 @@ import collections.abc
 import datetime as _dt
 import enum
 import json
+import threading
 import types
 import typing
 import uuid
@@ -954,11 +955,20 @@ def _document(cls):
     return doc
 
 
+_LOCK = threading.RLock()     # classes are described and built once, by one thread
+
+
 def _build(cls):
     """Build the C model of a class and its ModelInfo (once)."""
     info = cls.__dict__.get("_bk_info")
     if info is not None:
         return info
+    with _LOCK:
+        info = cls.__dict__.get("_bk_info")
+        return info if info is not None else _build_locked(cls)
+
+
+def _build_locked(cls):
     desc = _describe(cls)
     doc = _document(cls)
     handle = _b.bk_model_from_doc(json.dumps(doc, ensure_ascii=False))
@@ -971,7 +981,7 @@ def _build(cls):
         f.json_name = _b.bk_model_field_json_name(handle, i)
         t = f.type
         ev = t.enum.py_values if t.kind == "enum" else None
-        convs.append((ev, _from_json(t), f.to_json))
+        convs.append((ev, _from_json(t), f.to_json, not (f.flatten or f.skip)))
     info = _b.ModelInfo(handle, convs)
     cls._bk_info = info
     cls._bk_by_name = {f.name: f for f in desc.fields}

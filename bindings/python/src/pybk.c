@@ -458,6 +458,9 @@ typedef struct pybk_field {
     PyObject *enum_values;  /* BK_ENUM: tuple, index -> Python value */
     PyObject *from_json;    /* JSON-shaped Python value -> Python value (or NULL) */
     PyObject *to_json;      /* Python value -> JSON-shaped Python value (or NULL) */
+    bool slice;             /* read from the record's encoding (see field_slice) */
+    const char *key;        /* the JSON name as the encoder writes it (= json name) */
+    size_t key_len;
 } pybk_field;
 
 typedef struct ModelInfo {
@@ -467,6 +470,7 @@ typedef struct ModelInfo {
     Py_ssize_t n;
     pybk_field *f;
     PyObject *index;        /* dict: declared name -> field index */
+    Py_ssize_t nslice;      /* fields with .slice set */
 } ModelInfo;
 
 static PyTypeObject ModelInfo_Type;
@@ -561,8 +565,12 @@ static char *dup_cstr(const char *s)
     return c;
 }
 
+static bool live_kind(bk_kind k);
+
 /* ModelInfo(handle, converters): converters holds, per declared field, a
- * tuple (enum_values or None, from_json or None, to_json or None). */
+ * tuple (enum_values or None, from_json or None, to_json or None[, plain]),
+ * plain being true when the field is an ordinary member of the JSON object
+ * (not flattened, not skipped). */
 static PyObject *ModelInfo_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     PyObject *handle, *convs;
@@ -598,7 +606,8 @@ static PyObject *ModelInfo_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     for (Py_ssize_t i = 0; i < n; i++) {
         pybk_field *f = &self->f[i];
         PyObject *t = PySequence_Fast_GET_ITEM(seq, i), *ev, *fj, *tj;
-        if (!PyArg_ParseTuple(t, "OOO:converter", &ev, &fj, &tj))
+        int plain = 0;
+        if (!PyArg_ParseTuple(t, "OOO|p:converter", &ev, &fj, &tj, &plain))
             goto fail;
         const char *name = bk_model_field_name(m, (size_t)i);
         f->cname = dup_cstr(name);
@@ -608,6 +617,20 @@ static PyObject *ModelInfo_new(PyTypeObject *type, PyObject *args, PyObject *kw)
             goto fail;
         f->kind = bk_model_field_kind(m, (size_t)i);
         f->optional = bk_model_field_optional(m, (size_t)i);
+        /* Composite values are read from the record's encoding when the
+         * field is written as its own member under a key that needs no
+         * escaping (plain: not flattened, not skipped - Python knows). */
+        const char *jn = bk_model_field_json_name(m, (size_t)i);
+        bool simple_key = true;
+        for (const unsigned char *q = (const unsigned char *)jn; *q; q++)
+            if (*q < 0x20 || *q > 0x7e || *q == '"' || *q == '\\')
+                simple_key = false;
+        if (plain && simple_key && (f->kind == BK_UUID || live_kind(f->kind))) {
+            f->slice = true;
+            f->key = jn;              /* borrowed from the model, which info keeps */
+            f->key_len = strlen(jn);
+            self->nslice++;
+        }
         if (ev != Py_None) {
             if (!PyTuple_Check(ev)) {
                 PyErr_SetString(PyExc_TypeError, "enum values must be a tuple");
@@ -682,6 +705,9 @@ typedef struct ModelBase {
     PyObject **vals;        /* NULL, or info->n cached values */
     unsigned char *state;   /* per cached value: ST_* */
     Py_ssize_t busy;        /* > 0 while the record is read without the GIL */
+    bk_buf enc;             /* the record's encoding while fields are read from it */
+    bool enc_ok;
+    Py_ssize_t enc_uses;    /* fields read from enc; at info->nslice it is released */
 } ModelBase;
 
 static PyObject *g_info_name;   /* "__bk_info__" */
@@ -729,11 +755,20 @@ static int ModelBase_clear(ModelBase *self)
     return 0;
 }
 
+/* Forget the encoding fields were being read from (the record changed). */
+static void drop_enc(ModelBase *self)
+{
+    bk_buf_dispose(&self->enc);
+    self->enc_ok = false;
+    self->enc_uses = 0;
+}
+
 static void ModelBase_dealloc(ModelBase *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     drop_cache(self);
+    drop_enc(self);
     bk_record_free(self->rec);
     self->rec = NULL;
     Py_CLEAR(self->info);
@@ -853,6 +888,334 @@ static PyObject *instance_from_value(PyTypeObject *cls, const json_t *j, int ski
     return res;
 }
 
+/* ---- reading composite fields from the record's encoding ----
+ * The public API gives a composite field (list, map, nested model, union,
+ * raw JSON) as a jansson value only (bk_record_get_json_at: the field is
+ * encoded, then parsed by jansson), and a nested model would then be dumped
+ * and decoded again. Instead the record is encoded once (bk_json_encode_buf,
+ * compact), the field's member is found in that text, and the value is read
+ * from there: a nested model decoded by the C decoder straight from its
+ * bytes, anything else parsed into Python objects by the small reader
+ * below. The text is the encoder's, so it is well-formed; the reader still
+ * fails cleanly on anything else. The encoding is dropped when the record
+ * changes, or once every such field has been read. */
+
+static size_t frame_value(const char *p, size_t avail);
+
+/* The member value of field f in self's encoding: 1 and its bytes, 0 when
+ * the member is not there (left out by skip_if ...), -1 on error. */
+static int field_slice(ModelBase *self, const pybk_field *f, const char **vp, size_t *vn)
+{
+    if (!self->enc_ok) {
+        bk_buf_reset(&self->enc);
+        if (bk_json_encode_buf(&self->enc, self->info->model, bk_record_data(self->rec), NULL,
+                NULL) != BK_OK)
+            return 0;                      /* the slow path reports the problem */
+        self->enc_ok = true;
+        self->enc_uses = 0;
+    }
+    const char *p = self->enc.ptr, *e = p + self->enc.len;
+    if (p == e || *p != '{')
+        return 0;
+    p++;
+    while (p < e && *p == '"') {
+        const char *k = ++p;
+        while (p < e && *p != '"')
+            p += *p == '\\' ? 2 : 1;
+        if (p >= e)
+            return 0;
+        size_t kn = (size_t)(p - k);
+        p++;                               /* closing quote */
+        if (p >= e || *p != ':')
+            return 0;
+        p++;
+        size_t n = frame_value(p, (size_t)(e - p));
+        if (!n)
+            return 0;
+        if (kn == f->key_len && memcmp(k, f->key, kn) == 0) {
+            *vp = p;
+            *vn = n;
+            return 1;
+        }
+        p += n;
+        if (p < e && *p == ',')
+            p++;
+    }
+    return 0;
+}
+
+typedef struct jreader {
+    const char *p, *e;
+} jreader;
+
+static PyObject *jr_value(jreader *r);
+
+static PyObject *jr_fail(void)
+{
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_ValueError, "unexpected text in a record's encoding");
+    return NULL;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int jr_hex4(jreader *r, unsigned *out)
+{
+    if (r->e - r->p < 4)
+        return -1;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(r->p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + (unsigned)h;
+    }
+    r->p += 4;
+    *out = v;
+    return 0;
+}
+
+static PyObject *jr_string(jreader *r)
+{
+    const char *s = ++r->p, *q = s;
+    bool esc = false;
+    while (q < r->e && *q != '"') {
+        if (*q == '\\') {
+            esc = true;
+            q++;
+        }
+        q++;
+    }
+    if (q >= r->e)
+        return jr_fail();
+    if (!esc) {
+        r->p = q + 1;
+        return PyUnicode_DecodeUTF8(s, q - s, "strict");
+    }
+    char *buf = PyMem_Malloc((size_t)(q - s) + 1), *o = buf;
+    if (!buf)
+        return PyErr_NoMemory();
+    while (r->p < q) {
+        char c = *r->p++;
+        if (c != '\\') {
+            *o++ = c;
+            continue;
+        }
+        c = *r->p++;
+        switch (c) {
+        case '"': case '\\': case '/': *o++ = c; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            unsigned cp, lo;
+            if (jr_hex4(r, &cp) < 0)
+                goto bad;
+            if (cp >= 0xD800 && cp < 0xDC00 && r->p + 6 <= q && r->p[0] == '\\' &&
+                r->p[1] == 'u') {
+                r->p += 2;
+                if (jr_hex4(r, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+                    goto bad;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            if (cp < 0x80) {
+                *o++ = (char)cp;
+            } else if (cp < 0x800) {
+                *o++ = (char)(0xC0 | (cp >> 6));
+                *o++ = (char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                *o++ = (char)(0xE0 | (cp >> 12));
+                *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+                *o++ = (char)(0x80 | (cp & 0x3F));
+            } else {
+                *o++ = (char)(0xF0 | (cp >> 18));
+                *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+                *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+                *o++ = (char)(0x80 | (cp & 0x3F));
+            }
+            break;
+        }
+        default:
+            goto bad;
+        }
+    }
+    r->p = q + 1;
+    PyObject *res = PyUnicode_DecodeUTF8(buf, o - buf, "strict");
+    PyMem_Free(buf);
+    return res;
+bad:
+    PyMem_Free(buf);
+    return jr_fail();
+}
+
+static PyObject *jr_number(jreader *r)
+{
+    const char *s = r->p;
+    bool real = false;
+    while (r->p < r->e && (strchr("+-0123456789", *r->p) || *r->p == '.' || *r->p == 'e' ||
+                           *r->p == 'E')) {
+        if (*r->p == '.' || *r->p == 'e' || *r->p == 'E')
+            real = true;
+        r->p++;
+    }
+    size_t n = (size_t)(r->p - s);
+    char tmp[64];
+    if (n == 0 || n >= sizeof(tmp))
+        return jr_fail();
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    if (real) {
+        double d = PyOS_string_to_double(tmp, NULL, NULL);
+        return d == -1.0 && PyErr_Occurred() ? NULL : PyFloat_FromDouble(d);
+    }
+    return PyLong_FromString(tmp, NULL, 10);
+}
+
+static PyObject *jr_value(jreader *r)
+{
+    if (r->p >= r->e)
+        return jr_fail();
+    char c = *r->p;
+    if (c == '"')
+        return jr_string(r);
+    if (c == '-' || (c >= '0' && c <= '9'))
+        return jr_number(r);
+    if (c == 't' && r->e - r->p >= 4 && memcmp(r->p, "true", 4) == 0) {
+        r->p += 4;
+        Py_RETURN_TRUE;
+    }
+    if (c == 'f' && r->e - r->p >= 5 && memcmp(r->p, "false", 5) == 0) {
+        r->p += 5;
+        Py_RETURN_FALSE;
+    }
+    if (c == 'n' && r->e - r->p >= 4 && memcmp(r->p, "null", 4) == 0) {
+        r->p += 4;
+        Py_RETURN_NONE;
+    }
+    if (c != '[' && c != '{')
+        return jr_fail();
+    if (Py_EnterRecursiveCall(" reading JSON"))
+        return NULL;
+    PyObject *res = NULL;
+    r->p++;
+    if (c == '[') {
+        PyObject *l = PyList_New(0);
+        if (l && r->p < r->e && *r->p == ']') {
+            r->p++;
+            res = l;
+        } else {
+            while (l) {
+                PyObject *x = jr_value(r);
+                if (!x || PyList_Append(l, x) < 0) {
+                    Py_XDECREF(x);
+                    break;
+                }
+                Py_DECREF(x);
+                if (r->p < r->e && *r->p == ',') {
+                    r->p++;
+                } else if (r->p < r->e && *r->p == ']') {
+                    r->p++;
+                    res = l;
+                    break;
+                } else {
+                    break;
+                }
+            }
+            if (!res)
+                Py_XDECREF(l);
+        }
+    } else {
+        PyObject *d = PyDict_New();
+        if (d && r->p < r->e && *r->p == '}') {
+            r->p++;
+            res = d;
+        } else {
+            while (d) {
+                PyObject *k = r->p < r->e && *r->p == '"' ? jr_string(r) : NULL;
+                if (!k || r->p >= r->e || *r->p != ':') {
+                    Py_XDECREF(k);
+                    break;
+                }
+                r->p++;
+                PyObject *x = jr_value(r);
+                int rc = x ? PyDict_SetItem(d, k, x) : -1;
+                Py_DECREF(k);
+                Py_XDECREF(x);
+                if (rc < 0)
+                    break;
+                if (r->p < r->e && *r->p == ',') {
+                    r->p++;
+                } else if (r->p < r->e && *r->p == '}') {
+                    r->p++;
+                    res = d;
+                    break;
+                } else {
+                    break;
+                }
+            }
+            if (!res)
+                Py_XDECREF(d);
+        }
+    }
+    Py_LeaveRecursiveCall();
+    return res ? res : jr_fail();
+}
+
+/* Field i read from the record's encoding; NULL without an exception when
+ * the member is not in it (the caller takes the slow path). */
+static PyObject *field_from_enc(ModelBase *self, Py_ssize_t i, bool *found)
+{
+    const pybk_field *f = &self->info->f[i];
+    const char *vp;
+    size_t vn;
+    *found = false;
+    int r = field_slice(self, f, &vp, &vn);
+    if (r <= 0)
+        return NULL;
+    *found = true;
+    PyObject *v;
+    if (vn == 4 && memcmp(vp, "null", 4) == 0) {
+        v = Py_NewRef(Py_None);
+    } else if (f->from_json && PyType_Check(f->from_json) &&
+               PyType_IsSubtype((PyTypeObject *)f->from_json, &ModelBase_Type)) {
+        /* a nested model: decoded from its bytes by the C decoder */
+        PyTypeObject *cls = (PyTypeObject *)f->from_json;
+        ModelInfo *info = info_of(cls);
+        v = NULL;
+        if (info) {
+            bk_decode_options opts;
+            bk_decode_options_init(&opts);
+            opts.skip_validation = true;
+            bk_record *rec = NULL;
+            bk_error *e = NULL;
+            bk_status st = bk_record_new(&rec, info->model, &e);
+            if (st == BK_OK)
+                st = bk_record_decode(rec, vp, vn, &opts, &e);
+            if (st != BK_OK) {
+                bk_record_free(rec);
+                raise_prefixed(e, f->cpath);
+            } else {
+                v = (PyObject *)wrap_record(cls, info, rec);
+            }
+            Py_DECREF(info);
+        }
+    } else {
+        jreader rd = { vp, vp + vn };
+        v = jr_value(&rd);
+        if (v && f->from_json && v != Py_None)
+            Py_SETREF(v, PyObject_CallOneArg(f->from_json, v));
+    }
+    if (++self->enc_uses >= self->info->nslice)
+        drop_enc(self);                  /* every such field read: free the text */
+    return v;
+}
+
 /* Field i of the record as a Python value (new reference). */
 static PyObject *field_from_c(ModelBase *self, Py_ssize_t i)
 {
@@ -946,8 +1309,15 @@ static PyObject *field_from_c(ModelBase *self, Py_ssize_t i)
         return PyBytes_FromStringAndSize((const char *)b, (Py_ssize_t)n);
     }
     default: {
-        /* UUIDs and composite kinds: the field's JSON, then the converter
-         * (a nested model's class decodes the jansson value directly). */
+        /* UUIDs and composite kinds: from the record's encoding when the
+         * member is there, else the field's JSON (through jansson), then the
+         * converter (a nested model's class decodes the value directly). */
+        if (f->slice) {
+            bool found;
+            PyObject *v = field_from_enc(self, i, &found);
+            if (v || found)
+                return v;
+        }
         json_t *j = NULL;
         if ((st = bk_record_get_json_at(&j, r, (size_t)i, &e)) != BK_OK)
             return raise_prefixed(e, f->cpath);
@@ -1159,6 +1529,7 @@ static int set_field(ModelBase *self, Py_ssize_t i, PyObject *v)
         raise_prefixed(e, f->cpath);
         return -1;
     }
+    drop_enc(self);
     if (self->vals && self->vals[i]) {   /* the record holds the value now */
         Py_CLEAR(self->vals[i]);
         self->state[i] = ST_NONE;
@@ -1166,7 +1537,11 @@ static int set_field(ModelBase *self, Py_ssize_t i, PyObject *v)
     return 0;
 }
 
-/* Write live cached values back into the record. 0 or -1. */
+static PyObject *field_from_c(ModelBase *self, Py_ssize_t i);
+
+/* Write live cached values back into the record - those that differ from
+ * what the record holds (read it again and compare), so that values only
+ * read are never rewritten. 0 or -1. */
 static int sync_values(ModelBase *self)
 {
     if (need_rec(self) < 0)
@@ -1176,11 +1551,21 @@ static int sync_values(ModelBase *self)
     for (Py_ssize_t i = 0; i < self->info->n; i++) {
         if (self->state[i] != ST_LIVE)
             continue;
+        PyObject *fresh = field_from_c(self, i);
+        if (!fresh)
+            return -1;
+        int same = PyObject_RichCompareBool(fresh, self->vals[i], Py_EQ);
+        Py_DECREF(fresh);
+        if (same < 0)
+            return -1;
+        if (same)
+            continue;
         if (not_busy(self) < 0)
             return -1;
         PyObject *v = Py_NewRef(self->vals[i]);
         int rc = set_generic(self, i, v);
         Py_DECREF(v);
+        drop_enc(self);
         if (rc < 0)
             return -1;
     }
@@ -1313,6 +1698,7 @@ static PyObject *ModelBase_load(ModelBase *self, PyObject *args, PyObject *kw)
     if (!rec)
         return NULL;
     drop_cache(self);
+    drop_enc(self);
     bk_record_free(self->rec);
     self->rec = rec;
     Py_RETURN_NONE;

@@ -398,6 +398,32 @@ class KindsTest(unittest.TestCase):
         with self.assertRaises(bk.DecodeError):
             r.d = "2023-02-29"
 
+    def test_composite_values_read_exactly(self):
+        class Esc(bk.Model):
+            l: list[str]
+            m: dict[str, Any]
+            n: list[bk.u64]
+            f: list[float]
+            skipped: list[int] = bk.field(default=[], skip_if="empty")
+            inner: Address = bk.field(rename="in\"ner")
+        text = ('{"l":["a\\"b","c\\\\d","\\n\\t\\u0001\\u001f","é😀","\\u2028\\ud83d\\ude00"],'
+                '"m":{"k\\"ey":[1,-2.5e-7,true,null,{},[]],"":{"x":"y"}},'
+                '"n":[18446744073709551615,0],"f":[0.1,1e300,-0.0,5],'
+                '"in\\"ner":{"street":"s","city":"c","zip":"12345"}}')
+        e = Esc.from_json(text)
+        want = json.loads(e.to_json())
+        self.assertEqual(e.l, want["l"])
+        self.assertEqual(e.l[2], "\n\t\x01\x1f")
+        self.assertEqual(e.m, want["m"])
+        self.assertEqual(e.n, [2 ** 64 - 1, 0])
+        self.assertEqual(e.f, [0.1, 1e300, -0.0, 5.0])
+        self.assertEqual(e.skipped, [])                # left out of the encoding: slow path
+        self.assertEqual(e.inner.zip, "12345")         # key that needs escaping: slow path
+        e.l.append("z")
+        e.f = [1.5]
+        self.assertEqual(e.m, want["m"])
+        self.assertEqual(json.loads(e.to_json())["l"][-1], "z")
+
     def test_u64_beyond_i64(self):
         class U(bk.Model):
             n: bk.u64
