@@ -709,7 +709,9 @@ static int dec_float(dec *d, bk_kind k, void *dst)
     if (scan_number(d, &s, &n, &isint) != D_OK)
         return D_FATAL;
     double v;
-    if (!bk__parse_double(s, n, &v) || (k == BK_F32 && fabs(v) > FLT_MAX)) {
+    /* f32: values that round to FLT_MAX are in range (below FLT_MAX plus
+     * half an ulp, 0x1.ffffffp127); the shortest text of FLT_MAX is one. */
+    if (!bk__parse_double(s, n, &v) || (k == BK_F32 && fabs(v) >= 0x1.ffffffp127)) {
         problem(d, BK_EDECODE, at, NULL, 0, "out_of_range", "%.*s is out of range for %s",
             (int)(n > 40 ? 40 : n), s, k == BK_F32 ? "f32" : "f64");
         return D_BAD;

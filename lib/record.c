@@ -436,7 +436,7 @@ static bk_status set_f64(bk_record *rec, const bk__field *f, double v, bk_error 
 {
     if (f->type->kind != BK_F32 && f->type->kind != BK_F64)
         return kind_mismatch(f, "a float", err);
-    if (!isfinite(v) || (f->type->kind == BK_F32 && fabs(v) > FLT_MAX))
+    if (!isfinite(v) || (f->type->kind == BK_F32 && fabs(v) >= 0x1.ffffffp127))
         return range_error(f, err);
     if (f->type->kind == BK_F32)
         *(float *)(rec->data + f->offset) = (float)v;

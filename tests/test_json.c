@@ -352,6 +352,33 @@ static void every_kind_round_trips(void **state)
     bk_model_unref(m);
 }
 
+static void f32_extremes_round_trip(void **state)
+{
+    (void)state;
+    bk_model *m = build(&KINDS_DEF);
+    Kinds k;
+    memset(&k, 0, sizeof(k));
+    k.f32 = 3.40282347e38f; /* FLT_MAX */
+    char *out = NULL;
+    assert_int_equal(bk_json_encode(&out, NULL, m, &k, NULL, NULL), BK_OK);
+    assert_non_null(strstr(out, "\"f32\":3.4028235e38"));
+    Kinds k2;
+    assert_int_equal(bk_json_decode(&k2, m, out, strlen(out), &(bk_decode_options)BK_DECODE_OPTIONS_INIT,
+        NULL), BK_EDECODE); /* other fields are missing: decode only f32 below */
+    bk_free(out);
+    bk_error *err = NULL;
+    const char *j = "{\"f32\":3.4028235e38}";
+    assert_int_equal(bk_json_decode(&k2, m, j, strlen(j), NULL, &err), BK_EDECODE);
+    for (size_t i = 0; i < bk_error_count(err); i++)
+        assert_string_not_equal(bk_error_path(err, i), "$.f32");
+    bk_error_free(err);
+    j = "{\"f32\":3.4028236e38}"; /* rounds past FLT_MAX */
+    assert_int_equal(bk_json_decode(&k2, m, j, strlen(j), NULL, &err), BK_EDECODE);
+    bk_assert_problem(err, "$.f32", "out_of_range");
+    bk_error_free(err);
+    bk_model_unref(m);
+}
+
 static void integers_are_range_checked_never_truncated(void **state)
 {
     (void)state;
@@ -955,6 +982,7 @@ int main(void)
         cmocka_unit_test(invalid_utf8_is_rejected),
         cmocka_unit_test(every_kind_round_trips),
         cmocka_unit_test(integers_are_range_checked_never_truncated),
+        cmocka_unit_test(f32_extremes_round_trip),
         cmocka_unit_test(encode_failure_rolls_back_the_buffer),
         cmocka_unit_test(rename_all_alias_skip_and_skip_if),
         cmocka_unit_test(flatten_works_with_deny_unknown),
