@@ -735,8 +735,9 @@ static bool fast_ok(const bk__check *c, const bk__type *t, const void *p)
     if (!c)
         return true;
     const bk_check *s = &c->src;
-    if (s->has_multiple_of || s->pattern || s->format || c->nallowed || c->const_enc ||
-        s->unique_items)
+    if (s->has_multiple_of || c->nallowed || c->const_enc || s->unique_items)
+        return false;
+    if ((s->pattern || s->format) && t->kind != BK_STR)
         return false;
     switch (t->kind) {
     case BK_I8: case BK_I16: case BK_I32: case BK_I64:
@@ -766,6 +767,10 @@ static bool fast_ok(const bk__check *c, const bk__type *t, const void *p)
         if (s->has_max_len && n > s->max_len)
             return false;
         if (s->has_min_len && n < 4 * s->min_len)
+            return false;
+        if (s->format && !bk__format_check(s->format, str ? str : "", n))
+            return false;
+        if (c->re && !bk__re_search(c->re, str ? str : "", n))
             return false;
         return true;
     }
