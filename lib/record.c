@@ -102,6 +102,16 @@ static bk_status find(const bk__field **f, const bk_record *rec, const char *nam
     return BK_OK;
 }
 
+/* find(), then refuse a NULL output pointer. */
+static bk_status find_out(const bk__field **f, const bk_record *rec, const char *name,
+    size_t index, bool by_name, const void *out, bk_error **err)
+{
+    bk_status st = find(f, rec, name, index, by_name, err);
+    if (st == BK_OK && !out)
+        st = bk__error_set(err, BK_EINVAL, "NULL output");
+    return st;
+}
+
 static bk_status need_present(const bk_record *rec, const bk__field *f, bk_error **err)
 {
     if (f->optional && rec->data[f->presence_offset] != BK_PRESENT)
@@ -160,23 +170,15 @@ static bk_status get_i64(int64_t *out, const bk_record *rec, const bk__field *f,
 bk_status bk_record_get_i64(int64_t *out, const bk_record *rec, const char *field, bk_error **err)
 {
     const bk__field *f = NULL;
-    bk_status st = find(&f, rec, field, 0, true, err);
-    if (st != BK_OK)
-        return st;
-    if (!out)
-        return bk__error_set(err, BK_EINVAL, "NULL output");
-    return get_i64(out, rec, f, err);
+    bk_status st = find_out(&f, rec, field, 0, true, out, err);
+    return st != BK_OK ? st : get_i64(out, rec, f, err);
 }
 
 bk_status bk_record_get_i64_at(int64_t *out, const bk_record *rec, size_t index, bk_error **err)
 {
     const bk__field *f = NULL;
-    bk_status st = find(&f, rec, NULL, index, false, err);
-    if (st != BK_OK)
-        return st;
-    if (!out)
-        return bk__error_set(err, BK_EINVAL, "NULL output");
-    return get_i64(out, rec, f, err);
+    bk_status st = find_out(&f, rec, NULL, index, false, out, err);
+    return st != BK_OK ? st : get_i64(out, rec, f, err);
 }
 
 bk_status bk_record_get_u64(uint64_t *out, const bk_record *rec, const char *field, bk_error **err)
@@ -220,23 +222,15 @@ static bk_status get_f64(double *out, const bk_record *rec, const bk__field *f, 
 bk_status bk_record_get_f64(double *out, const bk_record *rec, const char *field, bk_error **err)
 {
     const bk__field *f = NULL;
-    bk_status st = find(&f, rec, field, 0, true, err);
-    if (st != BK_OK)
-        return st;
-    if (!out)
-        return bk__error_set(err, BK_EINVAL, "NULL output");
-    return get_f64(out, rec, f, err);
+    bk_status st = find_out(&f, rec, field, 0, true, out, err);
+    return st != BK_OK ? st : get_f64(out, rec, f, err);
 }
 
 bk_status bk_record_get_f64_at(double *out, const bk_record *rec, size_t index, bk_error **err)
 {
     const bk__field *f = NULL;
-    bk_status st = find(&f, rec, NULL, index, false, err);
-    if (st != BK_OK)
-        return st;
-    if (!out)
-        return bk__error_set(err, BK_EINVAL, "NULL output");
-    return get_f64(out, rec, f, err);
+    bk_status st = find_out(&f, rec, NULL, index, false, out, err);
+    return st != BK_OK ? st : get_f64(out, rec, f, err);
 }
 
 bk_status bk_record_get_bool(bool *out, const bk_record *rec, const char *field, bk_error **err)
@@ -282,23 +276,15 @@ static bk_status get_str(const char **out, const bk_record *rec, const bk__field
 bk_status bk_record_get_str(const char **out, const bk_record *rec, const char *field, bk_error **err)
 {
     const bk__field *f = NULL;
-    bk_status st = find(&f, rec, field, 0, true, err);
-    if (st != BK_OK)
-        return st;
-    if (!out)
-        return bk__error_set(err, BK_EINVAL, "NULL output");
-    return get_str(out, rec, f, err);
+    bk_status st = find_out(&f, rec, field, 0, true, out, err);
+    return st != BK_OK ? st : get_str(out, rec, f, err);
 }
 
 bk_status bk_record_get_str_at(const char **out, const bk_record *rec, size_t index, bk_error **err)
 {
     const bk__field *f = NULL;
-    bk_status st = find(&f, rec, NULL, index, false, err);
-    if (st != BK_OK)
-        return st;
-    if (!out)
-        return bk__error_set(err, BK_EINVAL, "NULL output");
-    return get_str(out, rec, f, err);
+    bk_status st = find_out(&f, rec, NULL, index, false, out, err);
+    return st != BK_OK ? st : get_str(out, rec, f, err);
 }
 
 bk_status bk_record_get_bytes(const unsigned char **out, size_t *len_out, const bk_record *rec,
@@ -348,23 +334,15 @@ static bk_status get_json(json_t **out, const bk_record *rec, const bk__field *f
 bk_status bk_record_get_json(json_t **out, const bk_record *rec, const char *field, bk_error **err)
 {
     const bk__field *f = NULL;
-    bk_status st = find(&f, rec, field, 0, true, err);
-    if (st != BK_OK)
-        return st;
-    if (!out)
-        return bk__error_set(err, BK_EINVAL, "NULL output");
-    return get_json(out, rec, f, err);
+    bk_status st = find_out(&f, rec, field, 0, true, out, err);
+    return st != BK_OK ? st : get_json(out, rec, f, err);
 }
 
 bk_status bk_record_get_json_at(json_t **out, const bk_record *rec, size_t index, bk_error **err)
 {
     const bk__field *f = NULL;
-    bk_status st = find(&f, rec, NULL, index, false, err);
-    if (st != BK_OK)
-        return st;
-    if (!out)
-        return bk__error_set(err, BK_EINVAL, "NULL output");
-    return get_json(out, rec, f, err);
+    bk_status st = find_out(&f, rec, NULL, index, false, out, err);
+    return st != BK_OK ? st : get_json(out, rec, f, err);
 }
 
 bk_status bk_record_get_presence(bk_presence *out, const bk_record *rec, const char *field,
