@@ -752,7 +752,20 @@ static bool fast_ok(const bk__check *c, const bk__type *t, const void *p)
         case BK_U32: v = *(const uint32_t *)p; break;
         case BK_F32: v = *(const float *)p; break;
         case BK_F64: v = *(const double *)p; break;
-        default: return false; /* 64-bit integers: exact path */
+        case BK_I64: {
+            /* exact: compare in long double (64-bit mantissa on x86-64);
+             * elsewhere only values a double holds exactly are decided here */
+            long double w = (long double)*(const int64_t *)p;
+            if (sizeof(long double) == sizeof(double) &&
+                (w > 9007199254740992.0L || w < -9007199254740992.0L))
+                return false;
+            if (s->has_min && (s->min_exclusive ? !(w > s->min) : !(w >= s->min)))
+                return false;
+            if (s->has_max && (s->max_exclusive ? !(w < s->max) : !(w <= s->max)))
+                return false;
+            return true;
+        }
+        default: return false; /* u64: exact path */
         }
         if (s->has_min && (s->min_exclusive ? !(v > s->min) : !(v >= s->min)))
             return false;
