@@ -35,6 +35,7 @@ typedef struct {
     char *nick;
     bk_presence nick_p;
     uint64_t big;
+    int64_t seq;
 } Form;
 
 static int span_ok(const void *value, bk_report *r, void *payload)
@@ -92,6 +93,7 @@ static const bk_field FORM_FIELDS[] = {
     BK_NESTED(Form, span, Span, &SPAN_DEF, .default_json = "{\"start\":1,\"end\":2}"),
     BK_FIELD(Form, nick, BK_STR, BK_PRESENCE(Form, nick_p), BK_MIN_LEN(3)),
     BK_FIELD(Form, big, BK_U64, BK_MAX(18446744073709551615.0), .default_zero = true),
+    BK_FIELD(Form, seq, BK_I64, BK_MIN(1), .default_json = "1"),
 };
 static const bk_model_def FORM_DEF = BK_MODEL_DEF(Form, FORM_FIELDS, .deny_unknown = true);
 
