@@ -119,6 +119,9 @@ static inline void push_idx(enc *e, size_t i)
 
 static const char g_hex[] = "0123456789abcdef";
 
+/* Bytes of zero padding after each pre-encoded key (bk__json_key). */
+#define BK__KEY_PAD 16
+
 /* 0: copy as is; 1: escape; 2: non-ASCII (validate) */
 static const unsigned char g_esc[256] = {
     1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
@@ -264,13 +267,15 @@ char *bk__json_key(const char *s, size_t n, size_t *len_out)
     memset(&e, 0, sizeof(e));
     e.b = &b;
     bk__errors_init(&e.errs, 1);
-    bool ok = put_str(&e, s, n) && putc1(&e, ':');
+    /* zero padding after the key lets the encoder copy short keys with one
+     * fixed-size move (see put_field_key) */
+    bool ok = put_str(&e, s, n) && putc1(&e, ':') && reserve(&e, BK__KEY_PAD);
     bk__errors_dispose(&e.errs);
     if (!ok) {
         bk_buf_dispose(&b);
         return NULL;
     }
-    b.ptr[b.len] = '\0';
+    memset(b.ptr + b.len, 0, BK__KEY_PAD + 1);
     *len_out = b.len;
     return b.ptr;
 }
@@ -323,13 +328,16 @@ static inline bool put_field_key(enc *e, const bk__field *f, bool *first)
             return false;
         return putc1(e, ' ');
     }
-    if (!reserve(e, f->key_json_len + 1))
+    if (!reserve(e, f->key_json_len + 1 + BK__KEY_PAD))
         return false;
     char *o = e->b->ptr + e->b->len;
     if (!*first)
         *o++ = ',';
     *first = false;
-    memcpy(o, f->key_json, f->key_json_len);
+    if (f->key_json_len <= BK__KEY_PAD)
+        memcpy(o, f->key_json, BK__KEY_PAD); /* padded: one fixed-size move */
+    else
+        memcpy(o, f->key_json, f->key_json_len);
     e->b->len = (size_t)(o + f->key_json_len - e->b->ptr);
     return true;
 }
@@ -381,6 +389,16 @@ static bool enc_object(enc *e, const bk_model *m, const char *base, const char *
         const bk__jfield *jf = &m->jfields[i];
         const bk__field *f = jf->f;
         const char *p = base + jf->offset;
+        if (!f->optional && f->skip_if == BK_SKIP_NEVER) {
+            /* the common case: always written, nothing to roll back */
+            if (!put_field_key(e, f, &first))
+                return false;
+            push_key(e, jf->name);
+            if (!enc_value(e, f->type, p))
+                return false;
+            e->npath--;
+            continue;
+        }
         bk_presence pres = f->optional ? (bk_presence)base[jf->presence_offset] : BK_PRESENT;
         if (pres == BK_ABSENT)
             continue;
