@@ -776,11 +776,12 @@ static bool fast_ok(const bk__check *c, const bk__type *t, const void *p)
     case BK_STR: {
         const char *str = *(char *const *)p;
         size_t n = str ? strlen(str) : 0;
-        /* between n/4 and n code points */
-        if (s->has_max_len && n > s->max_len)
-            return false;
-        if (s->has_min_len && n < 4 * s->min_len)
-            return false;
+        /* between n/4 and n code points: count only when that decides */
+        if ((s->has_max_len && n > s->max_len) || (s->has_min_len && n < 4 * s->min_len)) {
+            size_t cp = code_points(str ? str : "", n);
+            if ((s->has_max_len && cp > s->max_len) || (s->has_min_len && cp < s->min_len))
+                return false;
+        }
         if (s->format && !bk__format_check(s->format, str ? str : "", n))
             return false;
         if (c->re && !bk__re_search(c->re, str ? str : "", n))
