@@ -319,8 +319,10 @@ static size_t utf8_seq(const unsigned char *s, const unsigned char *e)
  * *escaped tells whether there are escapes, *decoded_n the length once
  * unescaped, *has_nul whether a \u0000 occurs; d->p moves past the closing
  * quote. Validates UTF-8 and escapes (including surrogate pairs).
- * Returns D_OK, or D_FATAL for malformed input (invalid UTF-8 is reported
- * with the code invalid_utf8, but still stops: the framing is unsure).
+ * Returns D_OK; D_BAD when the string is well framed but not valid UTF-8
+ * (a lone surrogate escape or a bad byte: reported once, as invalid_utf8,
+ * and the scan goes on to the closing quote so later problems are found
+ * too); D_FATAL for malformed input.
  */
 static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
     size_t *decoded_n, bool *has_nul)
@@ -329,7 +331,7 @@ static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
     const unsigned char *e = (const unsigned char *)d->end;
     const unsigned char *s = p;
     size_t shrink = 0;
-    bool esc = false, nul = false;
+    bool esc = false, nul = false, bad = false;
     for (;;) {
         p = bk__scan_plain(p, e);
         if (p >= e)
@@ -352,24 +354,19 @@ static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
                 int cp = hex4((const char *)p + 2);
                 if (cp < 0)
                     return syntax(d, (const char *)p, "invalid \\u escape");
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (e - p < 12 || p[6] != '\\' || p[7] != 'u') {
+                int lo = -1;
+                if (cp >= 0xD800 && cp <= 0xDBFF && e - p >= 12 && p[6] == '\\' && p[7] == 'u')
+                    lo = hex4((const char *)p + 8);
+                if ((cp >= 0xD800 && cp <= 0xDBFF && (lo < 0xDC00 || lo > 0xDFFF)) ||
+                    (cp >= 0xDC00 && cp <= 0xDFFF)) {
+                    if (!bad)
                         problem(d, BK_EDECODE, (const char *)p, NULL, 0, "invalid_utf8",
                             "lone surrogate \\u%04x in a string", (unsigned)cp);
-                        return D_FATAL;
-                    }
-                    int lo = hex4((const char *)p + 8);
-                    if (lo < 0xDC00 || lo > 0xDFFF) {
-                        problem(d, BK_EDECODE, (const char *)p, NULL, 0, "invalid_utf8",
-                            "lone surrogate \\u%04x in a string", (unsigned)cp);
-                        return D_FATAL;
-                    }
+                    bad = true;
+                    p += 6;
+                } else if (cp >= 0xD800 && cp <= 0xDBFF) {
                     p += 12;
                     shrink += 12 - 4;
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    problem(d, BK_EDECODE, (const char *)p, NULL, 0, "invalid_utf8",
-                        "lone surrogate \\u%04x in a string", (unsigned)cp);
-                    return D_FATAL;
                 } else {
                     if (cp == 0)
                         nul = true;
@@ -397,9 +394,12 @@ static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
                 return syntax(d, (const char *)e, "unterminated string");
         }
         if (n == 0) {
-            problem(d, BK_EDECODE, (const char *)p, NULL, 0, "invalid_utf8",
-                "invalid UTF-8 in a string");
-            return D_FATAL;
+            if (!bad)
+                problem(d, BK_EDECODE, (const char *)p, NULL, 0, "invalid_utf8",
+                    "invalid UTF-8 in a string");
+            bad = true;
+            p++;
+            continue;
         }
         p += n;
     }
@@ -409,7 +409,7 @@ static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
     *decoded_n = (size_t)(p - s) - shrink;
     *has_nul = nul;
     d->p = (const char *)p + 1;
-    return D_OK;
+    return bad ? D_BAD : D_OK;
 }
 
 static size_t put_utf8(char *o, unsigned cp)
@@ -547,7 +547,8 @@ static int skip_value(dec *d)
     switch (c) {
     case '"': {
         const char *s; size_t n, dn; bool esc, nul;
-        return scan_string(d, &s, &n, &esc, &dn, &nul);
+        /* a string that is not valid UTF-8 was reported; skipping goes on */
+        return scan_string(d, &s, &n, &esc, &dn, &nul) == D_FATAL ? D_FATAL : D_OK;
     }
     case 't': return literal(d, "true", 4);
     case 'f': return literal(d, "false", 5);
@@ -732,8 +733,9 @@ static int str_view(dec *d, const char **out, size_t *out_n, bool *has_nul)
     const char *at = d->p, *s;
     size_t n, dn;
     bool esc;
-    if (scan_string(d, &s, &n, &esc, &dn, has_nul) != D_OK)
-        return D_FATAL;
+    int r = scan_string(d, &s, &n, &esc, &dn, has_nul);
+    if (r != D_OK)
+        return r; /* D_BAD: invalid UTF-8, reported */
     if (dn > d->o->max_string) {
         problem(d, BK_ELIMIT, at, NULL, 0, "too_long",
             "string of %zu bytes is longer than the limit of %zu", dn, d->o->max_string);

@@ -193,6 +193,17 @@ static void invalid_utf8_is_rejected(void **state)
         bk_assert_problem(err, "$.street", "invalid_utf8");
         bk_error_free(err);
     }
+    /* the string is reported, and decoding goes on to the next problem */
+    {
+        const char *two = "{\"street\":\"a\xff\xfe\",\"city\":5,\"zip\":\"z\"}";
+        Address b;
+        bk_error *e2 = NULL;
+        assert_int_equal(bk_json_decode(&b, m, two, strlen(two), NULL, &e2), BK_EDECODE);
+        assert_int_equal(bk_error_count(e2), 2);
+        bk_assert_problem(e2, "$.street", "invalid_utf8");
+        bk_assert_problem(e2, "$.city", "type");
+        bk_error_free(e2);
+    }
     /* a valid surrogate pair decodes to the 4-byte sequence */
     const char *ok = "{\"street\":\"\\ud83d\\ude00\",\"city\":\"c\",\"zip\":\"z\"}";
     Address a;
