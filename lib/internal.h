@@ -73,6 +73,32 @@ static inline const unsigned char *bk__scan_plain(const unsigned char *p,
     return p;
 }
 
+/* ---- integer kinds ------------------------------------------------------------ */
+/* The range of an integer kind's C type (BK_DATE: int32, BK_TIMESTAMP:
+ * int64, BK_U64: up to UINT64_MAX). Other kinds get the int64 range. */
+static inline void bk__int_range(bk_kind k, int64_t *lo, uint64_t *hi)
+{
+    switch (k) {
+    case BK_I8: *lo = INT8_MIN; *hi = INT8_MAX; return;
+    case BK_I16: *lo = INT16_MIN; *hi = INT16_MAX; return;
+    case BK_I32: case BK_DATE: *lo = INT32_MIN; *hi = INT32_MAX; return;
+    case BK_U8: *lo = 0; *hi = UINT8_MAX; return;
+    case BK_U16: *lo = 0; *hi = UINT16_MAX; return;
+    case BK_U32: *lo = 0; *hi = UINT32_MAX; return;
+    case BK_U64: *lo = 0; *hi = UINT64_MAX; return;
+    default: *lo = INT64_MIN; *hi = INT64_MAX; return;
+    }
+}
+
+/* Whether v fits the integer kind k (see bk__int_range). */
+static inline bool bk__int_fits(bk_kind k, int64_t v)
+{
+    int64_t lo;
+    uint64_t hi;
+    bk__int_range(k, &lo, &hi);
+    return v >= lo && (v < 0 || (uint64_t)v <= hi);
+}
+
 /* ---- allocation (common.c) ------------------------------------------------ */
 void *bk__malloc(size_t n);
 void *bk__calloc(size_t n, size_t size);    /* overflow-checked, zeroed */

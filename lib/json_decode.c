@@ -657,18 +657,9 @@ static int dec_int(dec *d, bk_kind k, void *dst)
         }
         v = v * 10 + dg;
     }
-    int64_t lo = 0;
-    uint64_t hi = 0;
-    switch (k) {
-    case BK_I8: lo = INT8_MIN; hi = INT8_MAX; break;
-    case BK_I16: lo = INT16_MIN; hi = INT16_MAX; break;
-    case BK_I32: lo = INT32_MIN; hi = INT32_MAX; break;
-    case BK_I64: lo = INT64_MIN; hi = INT64_MAX; break;
-    case BK_U8: hi = UINT8_MAX; break;
-    case BK_U16: hi = UINT16_MAX; break;
-    case BK_U32: hi = UINT32_MAX; break;
-    default: hi = UINT64_MAX; break;
-    }
+    int64_t lo;
+    uint64_t hi;
+    bk__int_range(k, &lo, &hi);
     if (!over) {
         if (neg) {
             /* magnitude allowed: -lo */

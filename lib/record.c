@@ -363,17 +363,26 @@ bk_status bk_record_get_presence(bk_presence *out, const bk_record *rec, const c
 static bk_status set_i64(bk_record *rec, const bk__field *f, int64_t v, bk_error **err)
 {
     char *p = rec->data + f->offset;
-    switch (f->type->kind) {
-    case BK_I8: if (v < INT8_MIN || v > INT8_MAX) return range_error(f, err); *(int8_t *)p = (int8_t)v; break;
-    case BK_I16: if (v < INT16_MIN || v > INT16_MAX) return range_error(f, err); *(int16_t *)p = (int16_t)v; break;
-    case BK_I32: case BK_DATE: if (v < INT32_MIN || v > INT32_MAX) return range_error(f, err); *(int32_t *)p = (int32_t)v; break;
-    case BK_I64: case BK_TIMESTAMP: *(int64_t *)p = v; break;
-    case BK_U8: if (v < 0 || v > UINT8_MAX) return range_error(f, err); *(uint8_t *)p = (uint8_t)v; break;
-    case BK_U16: if (v < 0 || v > UINT16_MAX) return range_error(f, err); *(uint16_t *)p = (uint16_t)v; break;
-    case BK_U32: if (v < 0 || v > (int64_t)UINT32_MAX) return range_error(f, err); *(uint32_t *)p = (uint32_t)v; break;
-    case BK_U64: if (v < 0) return range_error(f, err); *(uint64_t *)p = (uint64_t)v; break;
-    case BK_ENUM: if (v < 0 || (uint64_t)v >= f->type->enm->n) return range_error(f, err); *(int *)p = (int)v; break;
-    default: return kind_mismatch(f, "an integer", err);
+    bk_kind k = f->type->kind;
+    if (k == BK_ENUM) {
+        if (v < 0 || (uint64_t)v >= f->type->enm->n)
+            return range_error(f, err);
+        *(int *)p = (int)v;
+    } else if ((k >= BK_I8 && k <= BK_U64) || k == BK_DATE || k == BK_TIMESTAMP) {
+        if (!bk__int_fits(k, v))
+            return range_error(f, err);
+        switch (k) {
+        case BK_I8: *(int8_t *)p = (int8_t)v; break;
+        case BK_I16: *(int16_t *)p = (int16_t)v; break;
+        case BK_I32: case BK_DATE: *(int32_t *)p = (int32_t)v; break;
+        case BK_U8: *(uint8_t *)p = (uint8_t)v; break;
+        case BK_U16: *(uint16_t *)p = (uint16_t)v; break;
+        case BK_U32: *(uint32_t *)p = (uint32_t)v; break;
+        case BK_U64: *(uint64_t *)p = (uint64_t)v; break;
+        default: *(int64_t *)p = v; break; /* I64, TIMESTAMP */
+        }
+    } else {
+        return kind_mismatch(f, "an integer", err);
     }
     mark_present(rec, f);
     return BK_OK;

@@ -1374,13 +1374,9 @@ static inline bool int_fits(bk_kind k, int64_t v)
 {
     switch (k) {
     case BK_BOOL: return v == 0 || v == 1;
-    case BK_I8: return v >= INT8_MIN && v <= INT8_MAX;
-    case BK_I16: return v >= INT16_MIN && v <= INT16_MAX;
-    case BK_I32: case BK_DATE: return v >= INT32_MIN && v <= INT32_MAX;
-    case BK_U8: return v >= 0 && v <= UINT8_MAX;
-    case BK_U16: return v >= 0 && v <= UINT16_MAX;
-    case BK_U32: return v >= 0 && v <= (int64_t)UINT32_MAX;
-    case BK_U64: return v >= 0;
+    case BK_I8: case BK_I16: case BK_I32: case BK_DATE:
+    case BK_U8: case BK_U16: case BK_U32: case BK_U64:
+        return bk__int_fits(k, v);
     default: return true;
     }
 }
