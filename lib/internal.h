@@ -352,6 +352,10 @@ struct bk__schema {
     bk__enum **enums; size_t nenums, cenums;
     bk__type **types; size_t ntypes, ctypes;
     bk__schema **deps; size_t ndeps, cdeps;
+    /* Validator payloads to release when the schema is freed
+     * (bk_model_from_doc_ex's bk_doc_options.release). */
+    struct bk__release { void (*fn)(void *, void *); void *p, *ctx; } *releases;
+    size_t nreleases, creleases;
 };
 
 /* Find a JSON key in the model's view; returns the jfield index or -1. */
@@ -372,6 +376,11 @@ void bk__schema_unref(bk__schema *s);
 bk_model *bk__schema_add_model(bk__schema *s);   /* zeroed, magic set; NULL on OOM */
 bk__union *bk__schema_add_union(bk__schema *s);  /* zeroed; NULL on OOM */
 bk__enum *bk__schema_add_enum(bk__schema *s);    /* zeroed; NULL on OOM */
+/* Call fn(p, ctx) when the schema is freed. BK_ENOMEM (fn not called). */
+bk_status bk__schema_add_release(bk__schema *s, void (*fn)(void *, void *), void *p, void *ctx);
+/* Recompute has_checks of every model of a finished schema that no one
+ * else holds yet, after validators were attached to it. */
+bk_status bk__schema_refresh_checks(bk__schema *s);
 /* Hold a reference on dep (once per distinct dep). */
 bk_status bk__schema_add_dep(bk__schema *s, bk__schema *dep);
 /* The schema's type node for this shape (one node per shape); the

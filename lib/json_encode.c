@@ -719,6 +719,22 @@ bk_status bk_json_encode_buf(bk_buf *buf, const bk_model *model, const void *obj
     return finish(&e, mark, ok, err);
 }
 
+/* One field's value from a pointer to its member (for field validators
+ * written in other languages). */
+bk_status bk_json_encode_field(bk_buf *buf, const bk_model *model, size_t field,
+    const void *value, bk_error **err)
+{
+    if (!buf || !value)
+        return bk__error_set(err, BK_EINVAL, "bk_json_encode_field: NULL argument");
+    if (!bk__model_ok(model))
+        return bk__error_set(err, model ? BK_EMISUSE : BK_EINVAL,
+            "bk_json_encode_field: not a model handle");
+    if (field >= model->nfields)
+        return bk__error_set(err, BK_EINVAL, "bk_json_encode_field: no field %zu in model %s",
+            field, model->name);
+    return bk__json_encode_type(buf, model->fields[field].type, value, err);
+}
+
 bk_status bk_json_encode(char **out, size_t *len_out, const bk_model *model, const void *obj,
     const bk_encode_options *opts, bk_error **err)
 {

@@ -307,6 +307,19 @@ bk_status bk__schema_add_dep(bk__schema *s, bk__schema *dep)
     return BK_OK;
 }
 
+bk_status bk__schema_add_release(bk__schema *s, void (*fn)(void *, void *), void *p, void *ctx)
+{
+    struct bk__release *arr = grow(s->releases, s->nreleases, &s->creleases, sizeof(*arr));
+    if (!arr)
+        return BK_ENOMEM;
+    s->releases = arr;
+    s->releases[s->nreleases].fn = fn;
+    s->releases[s->nreleases].p = p;
+    s->releases[s->nreleases].ctx = ctx;
+    s->nreleases++;
+    return BK_OK;
+}
+
 void bk__field_dispose(bk__field *f)
 {
     bk__free(f->name);
@@ -404,6 +417,9 @@ void bk__schema_unref(bk__schema *s)
 {
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
+    for (size_t i = 0; i < s->nreleases; i++)
+        s->releases[i].fn(s->releases[i].p, s->releases[i].ctx);
+    bk__free(s->releases);
     for (size_t i = 0; i < s->nmodels; i++)
         model_free(s->models[i]);
     for (size_t i = 0; i < s->nunions; i++)
@@ -1774,6 +1790,11 @@ bk_status bk__schema_finish(bk__schema *s, bk_error **err)
             if ((st = field_checks(m, &m->fields[k], err)) != BK_OK)
                 return st;
     }
+    return schema_checks(s);
+}
+
+bk_status bk__schema_refresh_checks(bk__schema *s)
+{
     return schema_checks(s);
 }
 

@@ -217,6 +217,109 @@ static bk_status load_model(bk_builder *b, const json_t *o, size_t i, bk_error *
     return BK_OK;
 }
 
+/* ---- validator names -> functions (bk_model_from_doc_ex) --------------------- */
+
+bk_status bk_doc_options_init(bk_doc_options *opts)
+{
+    if (!opts)
+        return BK_EINVAL;
+    *opts = (bk_doc_options)BK_DOC_OPTIONS_INIT;
+    return BK_OK;
+}
+
+/*
+ * The function of validator name, declared by model m (field k, or -1 for
+ * the model's own): the table's entry, else the resolver's answer. A
+ * resolver payload is registered for release on m's schema before it is
+ * returned, so that every failure after this point releases it with the
+ * schema. BK_EMODEL (unknown name), BK_EUSER (the resolver failed),
+ * BK_ENOMEM.
+ */
+static bk_status resolve_one(bk_validate_fn *fn, void **payload, bk_model *m, long k,
+    const char *name, const bk_doc_options *o, bk_error **err)
+{
+    const char *fname = k >= 0 ? m->fields[k].name : NULL;
+    *fn = NULL;
+    *payload = NULL;
+    for (size_t i = 0; i < o->nvalidators; i++) {
+        const bk_doc_validator *v = &o->validators[i];
+        if (v->name && v->fn && strcmp(v->name, name) == 0) {
+            *fn = v->fn;
+            *payload = v->payload;
+            return BK_OK;
+        }
+    }
+    if (o->resolve) {
+        int rc = o->resolve(fn, payload, m, k, name, o->payload);
+        if (rc != 0) {
+            *fn = NULL;
+            return bk__error_set(err, BK_EUSER, "model %s%s%s: the validator resolver failed "
+                "for \"%s\" (%d)", m->name, fname ? ", field " : "", fname ? fname : "",
+                name, rc);
+        }
+        if (*fn && o->release
+                && bk__schema_add_release(m->schema, o->release, *payload, o->payload) != BK_OK) {
+            o->release(*payload, o->payload);
+            *fn = NULL;
+            return bk__error_oom(err);
+        }
+    }
+    if (!*fn)
+        return bk__model_error(err, "model", m->name, fname ? "field" : NULL, fname,
+            "no validator named \"%s\"", name);
+    return BK_OK;
+}
+
+/*
+ * Attach functions to the validator names of a freshly loaded model (its
+ * schema held by no one else yet), then recompute which models have
+ * checks. Every model of the schema is reached from the root.
+ */
+static bk_status resolve_validators(bk_model *root, const bk_doc_options *o, bk_error **err)
+{
+    bk_status st;
+    bk__schema *s = root->schema;
+    for (size_t i = 0; i < s->nmodels; i++) {
+        bk_model *m = s->models[i];
+        for (size_t k = 0; k < m->nfields; k++) {
+            bk__field *f = &m->fields[k];
+            if (f->validate_name && !f->validate
+                    && (st = resolve_one(&f->validate, &f->validate_payload, m, (long)k,
+                        f->validate_name, o, err)) != BK_OK)
+                return st;
+        }
+        if (m->validate_name && !m->validate
+                && (st = resolve_one(&m->validate, &m->validate_payload, m, -1,
+                    m->validate_name, o, err)) != BK_OK)
+            return st;
+    }
+    if ((st = bk__schema_refresh_checks(s)) != BK_OK)
+        return bk__error_oom(err);
+    return BK_OK;
+}
+
+/*
+ * As bk_model_from_doc, then resolve validator names through opts (see
+ * model.h). On any failure the model is dropped, which releases the
+ * payloads resolved so far.
+ */
+bk_status bk_model_from_doc_ex(bk_model **out, const char *doc, size_t len,
+    const bk_doc_options *opts, bk_error **err)
+{
+    bk_status st;
+    if (out)
+        *out = NULL;
+    if (opts && (opts->version < 1 || opts->version > BK_DOC_OPTIONS_VERSION))
+        return bk__error_set(err, BK_EINVAL, "bk_model_from_doc_ex: invalid bk_doc_options");
+    if ((st = bk_model_from_doc(out, doc, len, err)) != BK_OK || !opts)
+        return st;
+    if ((st = resolve_validators(*out, opts, err)) != BK_OK) {
+        bk_model_unref(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 /*
  * Parse the document, feed its definitions to a fresh builder and build
  * the root. BK_ESYNTAX (with line and column) when it is not JSON;

@@ -99,6 +99,23 @@ BK_EXTERN(bk_status) bk_json_encode_buf(bk_buf *buf, const bk_model *model, cons
     const bk_encode_options *opts, bk_error **err);
 
 /**
+ * @brief Encode one field's value as JSON, appending to @p buf: the value of
+ * field @p field of @p model held at @p value, a pointer to the field's C
+ * member (what a field validator receives, see ::bk_validate_fn), written
+ * compact as it would appear in the struct's encoding. For bindings and
+ * generic validators that need the value in a form of their own.
+ * On failure @p buf is restored to its previous length.
+ * @retval BK_OK
+ * @retval BK_EINVAL  NULL @p buf or @p value, or @p field out of range.
+ * @retval BK_EMISUSE not a model handle.
+ * @retval BK_EDECODE the value cannot be represented (see bk_json_encode_buf()).
+ * @retval BK_ENOMEM
+ * Thread-safe for distinct buffers. @since 0.1
+ */
+BK_EXTERN(bk_status) bk_json_encode_field(bk_buf *buf, const bk_model *model, size_t field,
+    const void *value, bk_error **err);
+
+/**
  * @brief Encode a struct of @p model as JSON into a new string.
  * @param out     receives NUL-terminated text; free with bk_free().
  * @param len_out receives its length (may be NULL).

@@ -725,6 +725,98 @@ BK_EXTERN(bk_status) bk_model_from_doc(bk_model **out, const char *doc, size_t l
     bk_error **err);
 
 /**
+ * One entry of a table of named validators (::bk_doc_options.validators):
+ * the function that a document's `validator` attribute @p name stands for.
+ */
+typedef struct bk_doc_validator {
+    const char *name;          /**< the name documents use */
+    bk_validate_fn fn;         /**< the function (non-NULL) */
+    void *payload;             /**< passed to fn; must outlive the models loaded */
+} bk_doc_validator;
+
+/**
+ * Finds the function of a validator name met in a document (see
+ * ::bk_doc_options.resolve). Called once per validator of the loaded model,
+ * after it is built and before bk_model_from_doc_ex() returns it: @p model
+ * is the (borrowed) model that declares the validator, @p field the index
+ * of its field (bk_model_field_name(), bk_model_field_kind() ... work on
+ * it), or -1 for the model's own validator. Set @p fn_out (and
+ * @p payload_out) and return 0; leave @p fn_out NULL when the name is
+ * unknown (the load then fails with BK_EMODEL). A non-zero return aborts
+ * the load with BK_EUSER. @p payload is ::bk_doc_options.payload.
+ */
+typedef int (*bk_doc_resolve_fn)(bk_validate_fn *fn_out, void **payload_out,
+    const bk_model *model, long field, const char *name, void *payload);
+
+/**
+ * Releases a validator payload that ::bk_doc_options.resolve returned (see
+ * ::bk_doc_options.release): @p validator_payload, and
+ * ::bk_doc_options.payload.
+ */
+typedef void (*bk_doc_release_fn)(void *validator_payload, void *payload);
+
+/** Version of ::bk_doc_options. */
+#define BK_DOC_OPTIONS_VERSION 1
+
+/**
+ * Options of bk_model_from_doc_ex(): how the validator names of a document
+ * (`validator` attributes of models and fields) become functions.
+ * Initialise with BK_DOC_OPTIONS_INIT or bk_doc_options_init().
+ *
+ * Each name of the loaded model is looked up in @p validators first, then
+ * passed to @p resolve. A name neither knows fails the load (BK_EMODEL,
+ * "model M, field f: no validator named \"x\""): a validated field is never
+ * silently left unvalidated.
+ */
+typedef struct bk_doc_options {
+    unsigned int version;                /**< ::BK_DOC_OPTIONS_VERSION */
+    const bk_doc_validator *validators;  /**< table searched first (may be NULL) */
+    size_t nvalidators;                  /**< its length */
+    bk_doc_resolve_fn resolve;           /**< resolver for the other names (may be NULL) */
+    /** Called once for every payload that @p resolve returned with a
+     * function, when the loaded model is freed (the last bk_model_unref(),
+     * from whichever thread drops it) or at once when the load fails after
+     * resolving. May be NULL. Not called for the table's payloads. */
+    bk_doc_release_fn release;
+    void *payload;                       /**< passed to resolve and release */
+} bk_doc_options;
+
+/** Static initialiser: no table, no resolver. */
+#define BK_DOC_OPTIONS_INIT { BK_DOC_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL }
+
+/** @brief Fill @p opts with the defaults (for bindings).
+ * @retval BK_OK, BK_EINVAL (NULL). @since 0.1 */
+BK_EXTERN(bk_status) bk_doc_options_init(bk_doc_options *opts);
+
+/**
+ * @brief Build a model from a model description document, attaching
+ * functions to its validator names (docs/validation.md#validators-in-documents).
+ *
+ * As bk_model_from_doc(), then every `validator` name of the models the
+ * root reaches is resolved through @p opts (table, then resolver); names of
+ * models the root does not reach are ignored. bk_model_to_doc() still
+ * writes the names. With @p opts NULL this is bk_model_from_doc(): names
+ * are kept without functions.
+ *
+ * @param out receives one reference; NULL on failure.
+ * @param opts copied where needed; the table's payloads and the
+ * resolver's must outlive the model (or be released by @p opts->release).
+ * The functions are called from every thread that validates values of the
+ * model, so must be thread-safe.
+ * @retval BK_OK
+ * @retval BK_EMODEL   not a valid description, or a validator name that
+ *                     neither the table nor the resolver knows (the message
+ *                     names the model and field).
+ * @retval BK_ESYNTAX  not JSON.
+ * @retval BK_EUSER    the resolver returned non-zero.
+ * @retval BK_EINVAL   NULL @p out or @p doc, or an unknown @p opts version.
+ * @retval BK_ENOMEM
+ * Thread-safe (the resolver runs on the calling thread). @since 0.1
+ */
+BK_EXTERN(bk_status) bk_model_from_doc_ex(bk_model **out, const char *doc, size_t len,
+    const bk_doc_options *opts, bk_error **err);
+
+/**
  * @brief Write a model — however it was built — as a model description
  * document. Loading the document and writing it again gives the same bytes.
  * Models declared in C get run-time layouts when loaded elsewhere, so the
