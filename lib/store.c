@@ -186,13 +186,17 @@ static bool driver_complete(const bk_store_driver *d)
         d->table_info && d->begin_exclusive && d->begin && d->find_function;
 }
 
+/* Version-1 drivers end at `row`: they are registered as a copy with the
+ * later members NULL (the core reads every member). */
+static bk_store_driver g_v1_copies[MAX_DRIVERS];
+
 bk_status bk_store_register_driver(const bk_store_driver *driver, bk_error **err)
 {
     if (!driver)
         return bk__error_set(err, BK_EINVAL, "bk_store_register_driver: NULL driver");
-    if (driver->version != BK_STORE_DRIVER_VERSION)
+    if (driver->version != BK_STORE_DRIVER_VERSION && driver->version != 1)
         return bk__error_set(err, BK_EINVAL, "bk_store_register_driver: driver version %u, "
-            "this library speaks %u", driver->version, (unsigned)BK_STORE_DRIVER_VERSION);
+            "this library speaks 1 to %u", driver->version, (unsigned)BK_STORE_DRIVER_VERSION);
     if (!driver_complete(driver))
         return bk__error_set(err, BK_EINVAL,
             "bk_store_register_driver: the driver lacks a scheme or a function");
@@ -204,6 +208,12 @@ bk_status bk_store_register_driver(const bk_store_driver *driver, bk_error **err
                 "taken", driver->scheme);
     if (st == BK_OK && g_ndrivers == MAX_DRIVERS)
         st = bk__error_oom(err);
+    if (st == BK_OK && driver->version == 1) {
+        bk_store_driver *copy = &g_v1_copies[g_ndrivers];
+        memset(copy, 0, sizeof(*copy));
+        memcpy(copy, driver, offsetof(bk_store_driver, bind_row));
+        driver = copy;
+    }
     if (st == BK_OK)
         g_drivers[g_ndrivers++] = driver;
     pthread_mutex_unlock(&g_drv_mu);
@@ -255,6 +265,8 @@ static bool cache_evict(bk__conn *c)
     if (!e)
         return false;
     lru_unlink(c, e);
+    if (e->slot)
+        c->slots[e->slot] = NULL;
     bk__stmt **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
     while (*pp != e)
         pp = &(*pp)->hnext;
@@ -264,9 +276,42 @@ static bool cache_evict(bk__conn *c)
     return true;
 }
 
+/* Make c->slots[slot] refer to the cached statement e (when the text has
+ * a slot and e none yet). Best effort: without memory for the slot array
+ * the statement is still found by its text. */
+static void slot_set(bk__conn *c, bk__stmt *e, uint32_t slot)
+{
+    if (!slot || e->slot)
+        return;
+    if (slot >= c->nslots) {
+        uint32_t n = (slot + 16) & ~(uint32_t)15;
+        bk__stmt **grown = bk__realloc(c->slots, n * sizeof(*grown));
+        if (!grown)
+            return;
+        memset(grown + c->nslots, 0, (n - c->nslots) * sizeof(*grown));
+        c->slots = grown;
+        c->nslots = n;
+    }
+    if (c->slots[slot])
+        return;
+    c->slots[slot] = e;
+    e->slot = slot;
+}
+
+/* Hand out the cached, idle statement e (most recently used now). */
+static inline void cache_take(bk__conn *c, bk__stmt *e)
+{
+    if (c->lru_first != e) {
+        lru_unlink(c, e);
+        lru_push_front(c, e);
+    }
+    e->busy = true;
+}
+
 /*
  * A statement for sql on connection c: the cached one when idle (a hit
- * costs a hash probe and a compare of the text), a newly prepared one
+ * costs an array index for the fixed texts of registered tables, a hash
+ * probe and a compare of the text otherwise), a newly prepared one
  * otherwise, cached when there is room (evicting the least recently used
  * idle one). A cached statement that is busy (a cursor holds it) is never
  * shared: a fresh, uncached statement is prepared instead.
@@ -275,6 +320,16 @@ bk_status bk__stmt_get(bk__stmt **out, bk__conn *c, const bk__sql *sql, bk_error
 {
     bk_status st;
     bool cache = c->cap > 0;
+    if (cache && sql->slot && sql->slot < c->nslots) {
+        bk__stmt *e = c->slots[sql->slot];
+        if (e && !e->busy) {
+            cache_take(c, e);
+            *out = e;
+            return BK_OK;
+        }
+        if (e)
+            cache = false;
+    }
     if (cache) {
         for (bk__stmt *e = c->buckets[sql->hash & (c->nbuckets - 1)]; e; e = e->hnext)
             if (e->hash == sql->hash && e->len == sql->len &&
@@ -283,11 +338,8 @@ bk_status bk__stmt_get(bk__stmt **out, bk__conn *c, const bk__sql *sql, bk_error
                     cache = false;
                     break;
                 }
-                if (c->lru_first != e) {
-                    lru_unlink(c, e);
-                    lru_push_front(c, e);
-                }
-                e->busy = true;
+                cache_take(c, e);
+                slot_set(c, e, sql->slot);
                 *out = e;
                 return BK_OK;
             }
@@ -311,6 +363,7 @@ bk_status bk__stmt_get(bk__stmt **out, bk__conn *c, const bk__sql *sql, bk_error
         *b = e;
         lru_push_front(c, e);
         c->ncached++;
+        slot_set(c, e, sql->slot);
     }
     *out = e;
     return BK_OK;
@@ -352,6 +405,7 @@ static void conn_close(bk__conn *c)
         e = n;
     }
     bk__free(c->buckets);
+    bk__free(c->slots);
     for (size_t i = 0; i < c->nscratch; i++)
         bk_buf_dispose(&c->scratch[i]);
     bk__free(c->scratch);
@@ -616,6 +670,35 @@ void bk_store_close(bk_store *store)
     bk__store_unref(store);
 }
 
+/* One key of an ordering: a column, descending or not. */
+typedef struct okey {
+    size_t col;
+    bool desc;
+} okey;
+
+static uint64_t hash_add(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* 16 hex digits binding a token to the table and its ordering. */
+static void order_hash_calc(char out[17], const bk__table *t, const okey *k, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t h = hash_add(0xcbf29ce484222325ull, t->name, strlen(t->name));
+    for (size_t i = 0; i < n; i++) {
+        const char *name = t->cols[k[i].col].name;
+        h = hash_add(h, "", 1);
+        h = hash_add(h, name, strlen(name));
+        h = hash_add(h, k[i].desc ? "-" : "+", 1);
+    }
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        out[i] = hex[h & 15];
+    out[16] = '\0';
+}
+
 /* ---- tables ------------------------------------------------------------------------- */
 
 static bool kind_int(bk_kind k)
@@ -650,6 +733,29 @@ static bk_sql_type kind_sql(bk_kind k)
         return BK_SQL_BLOB;
     default:
         return kind_int(k) ? BK_SQL_INTEGER : BK_SQL_TEXT;
+    }
+}
+
+static bk__colop kind_op(const bk__type *t)
+{
+    switch (t->kind) {
+    case BK_BOOL: return BK__COP_BOOL;
+    case BK_I8: return BK__COP_I8;
+    case BK_I16: return BK__COP_I16;
+    case BK_I32: case BK_DATE: return BK__COP_I32;
+    case BK_I64: case BK_TIMESTAMP: return BK__COP_I64;
+    case BK_U8: return BK__COP_U8;
+    case BK_U16: return BK__COP_U16;
+    case BK_U32: return BK__COP_U32;
+    case BK_U64: return BK__COP_U64;
+    case BK_F32: return BK__COP_F32;
+    case BK_F64: return BK__COP_F64;
+    case BK_STR: return BK__COP_STR;
+    case BK_BYTES: return BK__COP_BYTES;
+    case BK_UUID: return BK__COP_UUID;
+    case BK_ENUM: return BK__COP_ENUM;
+    case BK_LIST: return t->elem->kind == BK_STR ? BK__COP_STRS : BK__COP_JSON;
+    default: return BK__COP_JSON;
     }
 }
 
@@ -706,6 +812,7 @@ static bk_status collect(colvec *cv, const bk_store_driver *drv, const bk_model 
         c->version = f->row_version;
         c->json = kind_json(f->type->kind);
         c->sql = kind_sql(f->type->kind);
+        c->op = kind_op(f->type);
         c->nullable = f->optional || f->type->kind == BK_MODEL_PTR;
         c->decl = drv->column_type(f->type->kind);
         if (!bk__ident_ok(c->name))
@@ -733,6 +840,7 @@ void bk__table_free(bk__table *t)
         return;
     bk__free(t->cols);
     bk__free(t->want);
+    bk__free(t->all_order);
     bk__free(t->name);
     bk__free(t->select_list);
     bk__free(t->select_from);
@@ -1023,6 +1131,29 @@ bk_status bk__table_new(bk__table **out, const bk_store_driver *drv, bk_model *m
         if (st == BK_OK && update_sql(&t->upd, drv, t, NULL) != BK_OK)
             st = bk__error_oom(err);
     }
+    /* the parameters of ins, ins_auto, and upd: the other columns, then
+     * the key [and the version] */
+    if (st == BK_OK && !(t->all_order = bk__malloc(3 * t->ncols * sizeof(*t->all_order))))
+        st = bk__error_oom(err);
+    if (st == BK_OK) {
+        t->auto_order = t->all_order + t->ncols;
+        t->upd_order = t->auto_order + t->ncols;
+        for (size_t i = 0, k = 0; i < t->ncols; i++) {
+            t->all_order[i] = i;
+            if (i != t->pk)
+                t->auto_order[k++] = i;
+        }
+        for (size_t i = 0; i < t->ncols; i++)
+            if (i != t->pk && (long)i != t->version)
+                t->upd_order[t->nupd++] = i;
+        t->upd_order[t->nupd++] = t->pk;
+        if (t->version >= 0)
+            t->upd_order[t->nupd++] = (size_t)t->version;
+        okey k = { t->pk, false };
+        order_hash_calc(t->key_hash[0], t, &k, 1);
+        k.desc = true;
+        order_hash_calc(t->key_hash[1], t, &k, 1);
+    }
     if (st != BK_OK) {
         bk__table_free(t);
         return st;
@@ -1075,6 +1206,19 @@ bk_status bk_store_register(bk_store *store, bk_model *model, const char *table,
         st = bk__schema_ensure(c, t, err);
     if (rel)
         bk__conn_release(store, c);
+    if (st == BK_OK && store->next_slot <= UINT32_MAX / 2) {
+        /* statement slots for its fixed texts (the page shapes take theirs
+         * when they are made) */
+        t->slot_base = store->next_slot + 1;
+        store->next_slot += BK__TABLE_SLOTS;
+        t->ins.slot = t->slot_base + BK__SLOT_INS;
+        t->ins_auto.slot = t->slot_base + BK__SLOT_INS_AUTO;
+        t->get.slot = t->slot_base + BK__SLOT_GET;
+        t->upd.slot = t->slot_base + BK__SLOT_UPD;
+        t->del.slot = t->slot_base + BK__SLOT_DEL;
+        t->ups.slot = t->slot_base + BK__SLOT_UPS;
+        t->exists.slot = t->slot_base + BK__SLOT_EXISTS;
+    }
     if (st == BK_OK) {
         t->next = atomic_load_explicit(&store->tables, memory_order_relaxed);
         atomic_store_explicit(&store->tables, t, memory_order_release);
@@ -1166,44 +1310,68 @@ static bk_status value_error(bk_error **err, const bk__table *t, const bk__col *
 /*
  * Fast path for the most common JSON column, a list of strings: when no
  * string needs an escape, write ["a","b"] directly (what the encoder
- * writes). Returns 1 when written, 0 when the generic encoder must do it
- * (a string with an escape, invalid UTF-8 or NULL: its exact errors), -1
- * on OOM.
+ * writes), copying and checking each byte in one pass (tags are short)
+ * into b (emptied), grown as needed. Returns 1 when written, 0 when the
+ * generic encoder must do it (a string with an escape, invalid UTF-8 or
+ * NULL: its exact errors), -1 on OOM.
  */
 static int fast_strs_json(bk_buf *b, const bk_strs *l)
 {
-    size_t need = 2, lens[16];
-    for (size_t k = 0; k < l->len; k++) {
-        const char *v = l->items[k];
-        if (!v)
-            return 0;
-        size_t n = strlen(v);
-        if (k < 16)
-            lens[k] = n;
-        if (!plain_json(v, n)) {
-            /* not plain ASCII: no escapes allowed, valid UTF-8 */
-            for (size_t j = 0; j < n; j++) {
-                unsigned char ch = (unsigned char)v[j];
-                if (ch == '"' || ch == '\\' || ch < 0x20)
-                    return 0;
-            }
-            if (!utf8_ok(v, n))
-                return 0;
-        }
-        need += n + 3;
-    }
-    if (bk__buf_reserve(b, need) != BK_OK)
+    b->len = 0;
+    if (b->cap < 64 && bk__buf_reserve(b, 64) != BK_OK)
         return -1;
-    char *o = b->ptr + b->len;
+    char *o = b->ptr, *end = b->ptr + b->cap - 1;   /* room for the NUL */
     *o++ = '[';
     for (size_t k = 0; k < l->len; k++) {
-        size_t n = k < 16 ? lens[k] : strlen(l->items[k]);
+        const unsigned char *q = (const unsigned char *)l->items[k];
+        if (!q)
+            return 0;
+        if (end - o < 3) {
+            size_t at = (size_t)(o - b->ptr);
+            b->len = at;
+            if (bk__buf_reserve(b, b->cap) != BK_OK)
+                return -1;
+            o = b->ptr + at;
+            end = b->ptr + b->cap - 1;
+        }
         if (k)
             *o++ = ',';
         *o++ = '"';
-        memcpy(o, l->items[k], n);
-        o += n;
+        char *from = o;
+        unsigned high = 0;
+        for (unsigned ch; (ch = *q) != 0; q++) {
+            if (ch < 0x20 || ch == '"' || ch == '\\')
+                return 0;
+            high |= ch;
+            if (o == end) {
+                size_t at = (size_t)(o - b->ptr), f = (size_t)(from - b->ptr);
+                b->len = at;
+                if (bk__buf_reserve(b, b->cap) != BK_OK)
+                    return -1;
+                o = b->ptr + at;
+                from = b->ptr + f;
+                end = b->ptr + b->cap - 1;
+            }
+            *o++ = (char)ch;
+        }
+        if (high >= 0x80 && !utf8_ok(from, (size_t)(o - from)))
+            return 0;
+        if (end - o < 2) {
+            size_t at = (size_t)(o - b->ptr);
+            b->len = at;
+            if (bk__buf_reserve(b, b->cap) != BK_OK)
+                return -1;
+            o = b->ptr + at;
+            end = b->ptr + b->cap - 1;
+        }
         *o++ = '"';
+    }
+    if (o == end) {
+        size_t at = (size_t)(o - b->ptr);
+        b->len = at;
+        if (bk__buf_reserve(b, b->cap) != BK_OK)
+            return -1;
+        o = b->ptr + at;
     }
     *o++ = ']';
     *o = '\0';
@@ -1211,51 +1379,41 @@ static int fast_strs_json(bk_buf *b, const bk_strs *l)
     return 1;
 }
 
-/*
- * Bind the C value at p (of column c's type) as parameter i. Encoded forms
- * (uuid text, JSON text) go into c's scratch buffer `slot` of the
- * connection, which stays unchanged until the statement is reset.
- */
 #if defined(__GNUC__)
 #define BK__HOT_INLINE inline __attribute__((always_inline))
+#define BK__COLD __attribute__((noinline, cold))
 #else
 #define BK__HOT_INLINE inline
+#define BK__COLD
 #endif
 
-static BK__HOT_INLINE bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
+/*
+ * The value to bind for the C value at p of column c, the kinds the hot
+ * path does not handle (or a value it refuses): u64 above 2^63-1 and
+ * non-finite floats are BK_EVALIDATION, uuids and JSON are encoded into
+ * the connection's scratch buffer `slot` (unchanged until the statement is
+ * reset), an enum index out of range is BK_EVALIDATION. BK_ENOMEM.
+ */
+static BK__COLD bk_status value_slow(bk_store_value *o, bk__conn *cn, const bk__table *t,
     const bk__col *c, const void *p, size_t slot, bk_error **err)
 {
-    const bk_store_driver *d = cn->drv;
     switch (c->t->kind) {
-    case BK_BOOL: return d->bind_i64(s, i, *(const bool *)p ? 1 : 0, err);
-    case BK_I8: return d->bind_i64(s, i, *(const int8_t *)p, err);
-    case BK_I16: return d->bind_i64(s, i, *(const int16_t *)p, err);
-    case BK_I32: return d->bind_i64(s, i, *(const int32_t *)p, err);
-    case BK_I64: case BK_TIMESTAMP: return d->bind_i64(s, i, *(const int64_t *)p, err);
-    case BK_DATE: return d->bind_i64(s, i, *(const int32_t *)p, err);
-    case BK_U8: return d->bind_i64(s, i, *(const uint8_t *)p, err);
-    case BK_U16: return d->bind_i64(s, i, *(const uint16_t *)p, err);
-    case BK_U32: return d->bind_i64(s, i, (int64_t)*(const uint32_t *)p, err);
     case BK_U64: {
         uint64_t v = *(const uint64_t *)p;
         if (v > (uint64_t)INT64_MAX)
             return value_error(err, t, c, "out_of_range",
                 "u64 values above 2^63-1 cannot be stored");
-        return d->bind_i64(s, i, (int64_t)v, err);
+        o->type = BK_SQL_INTEGER;
+        o->i = (int64_t)v;
+        return BK_OK;
     }
     case BK_F32: case BK_F64: {
         double v = c->t->kind == BK_F32 ? (double)*(const float *)p : *(const double *)p;
         if (v != v || v - v != 0)
             return value_error(err, t, c, "invalid_value", "not a finite number");
-        return d->bind_f64(s, i, v, err);
-    }
-    case BK_STR: {
-        const char *v = *(char *const *)p;
-        return v ? d->bind_text(s, i, v, strlen(v), err) : d->bind_null(s, i, err);
-    }
-    case BK_BYTES: {
-        const bk_bytes *b = p;
-        return d->bind_blob(s, i, b->data, b->len, err);
+        o->type = BK_SQL_REAL;
+        o->f = v;
+        return BK_OK;
     }
     case BK_UUID: {
         bk_buf *b = scratch(cn, slot);
@@ -1263,55 +1421,186 @@ static BK__HOT_INLINE bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i
             return bk__error_oom(err);
         bk__uuid_format(b->ptr, ((const bk_uuid *)p)->bytes);
         b->len = 36;
-        return d->bind_text(s, i, b->ptr, 36, err);
+        o->type = BK_SQL_TEXT;
+        o->p = b->ptr;
+        o->n = 36;
+        return BK_OK;
     }
     case BK_ENUM: {
         int v = *(const int *)p;
         const bk__enum *e = c->t->enm;
         if (v < 0 || (size_t)v >= e->n)
             return value_error(err, t, c, "invalid_value", "not a value of the enum");
-        return d->bind_text(s, i, e->names[v], e->lens[v], err);
+        o->type = BK_SQL_TEXT;
+        o->p = e->names[v];
+        o->n = e->lens[v];
+        return BK_OK;
     }
     case BK_MODEL_PTR:
-        if (!*(void *const *)p)
-            return d->bind_null(s, i, err);
-        /* fall through */
-    default: {
+        if (!*(void *const *)p) {
+            o->type = BK_SQL_NULL;
+            return BK_OK;
+        }
+        break;
+    default:
+        break;
+    }
+    /* JSON text */
+    bk_buf *b = scratch(cn, slot);
+    if (!b)
+        return bk__error_oom(err);
+    bk_error *e = NULL;
+    bk_status st = bk__json_encode_type(b, c->t, p, &e);
+    if (st != BK_OK) {
+        if (st == BK_ENOMEM) {
+            bk_error_free(e);
+            return bk__error_oom(err);
+        }
+        st = value_error(err, t, c, "invalid_value", bk_error_message(e));
+        bk_error_free(e);
+        return st;
+    }
+    o->type = BK_SQL_TEXT;
+    o->p = b->ptr;
+    o->n = b->len;
+    return BK_OK;
+}
+
+/*
+ * The value to bind for the C value at p of column c (one switch on the
+ * column's precomputed op; the rest in value_slow). Text and blobs are
+ * borrowed from the struct or from the connection's scratch buffer `slot`.
+ */
+static BK__HOT_INLINE bk_status value_of(bk_store_value *o, bk__conn *cn, const bk__table *t,
+    const bk__col *c, const void *p, size_t slot, bk_error **err)
+{
+    switch (c->op) {
+    case BK__COP_BOOL: o->type = BK_SQL_INTEGER; o->i = *(const bool *)p ? 1 : 0; return BK_OK;
+    case BK__COP_I8: o->type = BK_SQL_INTEGER; o->i = *(const int8_t *)p; return BK_OK;
+    case BK__COP_I16: o->type = BK_SQL_INTEGER; o->i = *(const int16_t *)p; return BK_OK;
+    case BK__COP_I32: o->type = BK_SQL_INTEGER; o->i = *(const int32_t *)p; return BK_OK;
+    case BK__COP_I64: o->type = BK_SQL_INTEGER; o->i = *(const int64_t *)p; return BK_OK;
+    case BK__COP_U8: o->type = BK_SQL_INTEGER; o->i = *(const uint8_t *)p; return BK_OK;
+    case BK__COP_U16: o->type = BK_SQL_INTEGER; o->i = *(const uint16_t *)p; return BK_OK;
+    case BK__COP_U32: o->type = BK_SQL_INTEGER; o->i = (int64_t)*(const uint32_t *)p; return BK_OK;
+    case BK__COP_F64: {
+        double v = *(const double *)p;
+        if (v != v || v - v != 0)
+            break;
+        o->type = BK_SQL_REAL;
+        o->f = v;
+        return BK_OK;
+    }
+    case BK__COP_STR: {
+        const char *v = *(char *const *)p;
+        if (!v) {
+            o->type = BK_SQL_NULL;
+            return BK_OK;
+        }
+        o->type = BK_SQL_TEXT;
+        o->p = v;
+        o->n = strlen(v);
+        return BK_OK;
+    }
+    case BK__COP_BYTES: {
+        const bk_bytes *b = p;
+        o->type = BK_SQL_BLOB;
+        o->p = b->data;
+        o->n = b->len;
+        return BK_OK;
+    }
+    case BK__COP_ENUM: {
+        int v = *(const int *)p;
+        const bk__enum *e = c->t->enm;
+        if (v < 0 || (size_t)v >= e->n)
+            break;
+        o->type = BK_SQL_TEXT;
+        o->p = e->names[v];
+        o->n = e->lens[v];
+        return BK_OK;
+    }
+    case BK__COP_STRS: {
         bk_buf *b = scratch(cn, slot);
         if (!b)
             return bk__error_oom(err);
-        if (c->t->kind == BK_LIST && c->t->elem->kind == BK_STR) {
-            int r = fast_strs_json(b, p);
-            if (r < 0)
-                return bk__error_oom(err);
-            if (r > 0)
-                return d->bind_text(s, i, b->ptr, b->len, err);
+        int r = fast_strs_json(b, p);
+        if (r < 0)
+            return bk__error_oom(err);
+        if (r == 0) {
             b->len = 0;
+            break;
         }
-        bk_error *e = NULL;
-        bk_status st = bk__json_encode_type(b, c->t, p, &e);
-        if (st != BK_OK) {
-            if (st == BK_ENOMEM) {
-                bk_error_free(e);
-                return bk__error_oom(err);
-            }
-            st = value_error(err, t, c, "invalid_value", bk_error_message(e));
-            bk_error_free(e);
-            return st;
-        }
-        return d->bind_text(s, i, b->ptr ? b->ptr : "", b->len, err);
+        o->type = BK_SQL_TEXT;
+        o->p = b->ptr;
+        o->n = b->len;
+        return BK_OK;
     }
+    default:
+        break;
     }
+    return value_slow(o, cn, t, c, p, slot, err);
 }
 
-/* Bind column c of the struct obj (NULL when an optional field is not set). */
-static BK__HOT_INLINE bk_status bind_col(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
-    size_t ci, const char *obj, bk_error **err)
+/* Bind vals[0..n) as parameters first .. first + n - 1: one driver call,
+ * or one per value for a driver without bind_row. */
+static bk_status bind_vals(const bk_store_driver *d, bk_store_stmt *s, int first, size_t n,
+    const bk_store_value *vals, bk_error **err)
 {
-    const bk__col *c = &t->cols[ci];
-    if (c->optional && *(const bk_presence *)(obj + c->presence_offset) != BK_PRESENT)
-        return cn->drv->bind_null(s, i, err);
-    return bind_value(cn, s, i, t, c, obj + c->offset, ci, err);
+    if (d->bind_row)
+        return d->bind_row(s, first, (int)n, vals, err);
+    bk_status st = BK_OK;
+    for (size_t k = 0; k < n && st == BK_OK; k++) {
+        const bk_store_value *v = &vals[k];
+        int i = first + (int)k;
+        switch (v->type) {
+        case BK_SQL_INTEGER: st = d->bind_i64(s, i, v->i, err); break;
+        case BK_SQL_REAL: st = d->bind_f64(s, i, v->f, err); break;
+        case BK_SQL_TEXT: st = d->bind_text(s, i, v->p, v->n, err); break;
+        case BK_SQL_BLOB: st = d->bind_blob(s, i, v->p, v->n, err); break;
+        default: st = d->bind_null(s, i, err); break;
+        }
+    }
+    return st;
+}
+
+/* Bind the value at p of column c (a key) as parameter i; scratch buffer
+ * `slot`. */
+static bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
+    const bk__col *c, const void *p, size_t slot, bk_error **err)
+{
+    bk_store_value v;
+    bk_status st = value_of(&v, cn, t, c, p, slot, err);
+    return st == BK_OK ? bind_vals(cn->drv, s, i, 1, &v, err) : st;
+}
+
+/*
+ * Bind the columns idx[0..n) of the struct obj as parameters 1 .. n, in
+ * one driver call. An optional field that is not present is NULL. Fails
+ * as value_of (nothing is bound then), or as the driver.
+ */
+static bk_status bind_cols(bk__conn *cn, bk_store_stmt *s, const bk__table *t, const char *obj,
+    const size_t *idx, size_t n, bk_error **err)
+{
+    bk_store_value small[32], *vals = small;
+    if (n > 32 && !(vals = bk__malloc(n * sizeof(*vals))))
+        return bk__error_oom(err);
+    bk_status st = BK_OK;
+    for (size_t k = 0; k < n; k++) {
+        size_t ci = idx[k];
+        const bk__col *c = &t->cols[ci];
+        bk_store_value *o = &vals[k];
+        if (c->optional && *(const bk_presence *)(obj + c->presence_offset) != BK_PRESENT) {
+            o->type = BK_SQL_NULL;
+            continue;
+        }
+        if ((st = value_of(o, cn, t, c, obj + c->offset, ci, err)) != BK_OK)
+            break;
+    }
+    if (st == BK_OK)
+        st = bind_vals(cn->drv, s, 1, n, vals, err);
+    if (vals != small)
+        bk__free(vals);
+    return st;
 }
 
 /* ---- values: decoding ------------------------------------------------------------------ */
@@ -1491,9 +1780,10 @@ out:
     return r;
 }
 
-/* Decode value v (result column of c) into column c of obj. */
-static inline bk_status read_col(const bk_store_value *v, const bk__table *t, const bk__col *c,
-    char *obj, bk_error **err)
+/* Decode value v (result column of c) into column c of obj: every case,
+ * with the exact errors (read_col takes the common ones first). */
+static BK__COLD bk_status read_col_slow(const bk_store_value *v, const bk__table *t,
+    const bk__col *c, char *obj, bk_error **err)
 {
     void *p = obj + c->offset;
     bk_sql_type ty = v->type;
@@ -1600,6 +1890,94 @@ static inline bk_status read_col(const bk_store_value *v, const bk__table *t, co
     return BK_OK;
 }
 
+/* A string's copy (n bytes and a NUL); NULL when out of memory. */
+static inline char *str_copy(const char *s, size_t n)
+{
+    char *cp = bk__malloc(n + 1);
+    if (cp) {
+        memcpy(cp, s, n);
+        cp[n] = '\0';
+    }
+    return cp;
+}
+
+/*
+ * Decode value v (result column of c) into column c of obj: one switch on
+ * the column's op for the common cases (a value of the expected class that
+ * fits: integers in range, finite reals, ASCII text, known enum names,
+ * list<str> in our encoding); anything else, NULL included, goes to
+ * read_col_slow, which checks everything and reports exactly.
+ */
+static BK__HOT_INLINE bk_status read_col(const bk_store_value *v, const bk__table *t,
+    const bk__col *c, char *obj, bk_error **err)
+{
+    void *p = obj + c->offset;
+    bk_sql_type ty = v->type;
+    if (ty == BK_SQL_NULL)
+        return read_col_slow(v, t, c, obj, err);
+    if (c->optional)
+        *(bk_presence *)(obj + c->presence_offset) = BK_PRESENT;
+    switch (c->op) {
+    case BK__COP_BOOL:
+        if (ty != BK_SQL_INTEGER || (uint64_t)v->i > 1)
+            break;
+        *(bool *)p = v->i != 0;
+        return BK_OK;
+    case BK__COP_I32:
+        if (ty != BK_SQL_INTEGER || v->i != (int32_t)v->i)
+            break;
+        *(int32_t *)p = (int32_t)v->i;
+        return BK_OK;
+    case BK__COP_I64:
+        if (ty != BK_SQL_INTEGER)
+            break;
+        *(int64_t *)p = v->i;
+        return BK_OK;
+    case BK__COP_F64:
+        if (ty != BK_SQL_REAL)
+            break;
+        *(double *)p = v->f;
+        return BK_OK;
+    case BK__COP_STR: {
+        if (ty != BK_SQL_TEXT)
+            break;
+        const char *s = v->p;
+        size_t n = v->n;
+        if (!plain_ascii(s, n) && (memchr(s, 0, n) || !utf8_ok(s, n)))
+            break;
+        char *cp = str_copy(s, n);
+        if (!cp)
+            return bk__error_oom(err);
+        *(char **)p = cp;
+        return BK_OK;
+    }
+    case BK__COP_ENUM: {
+        if (ty != BK_SQL_TEXT)
+            break;
+        const bk__enum *e = c->t->enm;
+        for (size_t j = 0; j < e->n; j++)
+            if (e->lens[j] == v->n && memcmp(e->names[j], v->p, v->n) == 0) {
+                *(int *)p = (int)j;
+                return BK_OK;
+            }
+        break;
+    }
+    case BK__COP_STRS: {
+        if (ty != BK_SQL_TEXT)
+            break;
+        int r = fast_strs(p, v->p, v->n);
+        if (r > 0)
+            return BK_OK;
+        if (r < 0)
+            return bk__error_oom(err);
+        break;
+    }
+    default:
+        break;
+    }
+    return read_col_slow(v, t, c, obj, err);
+}
+
 /* Read the columns into vals: one driver call, or one per column. */
 static void fetch_row(const bk_store_driver *d, bk_store_stmt *s, const bk__table *t,
     bk_store_value *vals)
@@ -1636,8 +2014,10 @@ static bk_status read_row(const bk_store_driver *d, bk_store_stmt *s, const bk__
     }
     fetch_row(d, s, t, vals);
     bk_status st = BK_OK;
-    for (size_t i = 0; i < t->ncols && st == BK_OK; i++)
-        st = read_col(&vals[i], t, &t->cols[i], obj, err);
+    const bk__col *c = t->cols;
+    for (size_t i = 0, n = t->ncols; i < n; i++)
+        if ((st = read_col(&vals[i], t, &c[i], obj, err)) != BK_OK)
+            break;
     bk__free(own);
     if (st != BK_OK)
         bk__model_clear(t->model, obj);
@@ -1715,13 +2095,8 @@ static bk_status insert_one(bk__conn *c, const bk__table *t, char *obj, bk_error
     bk__stmt *e = NULL;
     if ((st = bk__stmt_get(&e, c, gen_int ? &t->ins_auto : &t->ins, err)) != BK_OK)
         goto done;
-    int k = 1;
-    for (size_t i = 0; i < t->ncols && st == BK_OK; i++) {
-        if (gen_int && i == t->pk)
-            continue;
-        st = bind_col(c, e->s, k++, t, i, obj, err);
-    }
-    if (st != BK_OK)
+    if ((st = bind_cols(c, e->s, t, obj, gen_int ? t->auto_order : t->all_order,
+            gen_int ? t->ncols - 1 : t->ncols, err)) != BK_OK)
         goto done;
     if (gen_int) {
         if ((st = d->step(e->s, err)) == BK_ITEROVER)
@@ -1866,7 +2241,7 @@ static bk_status row_exists(bool *out, bk__conn *c, const bk__table *t, const ch
     bk__stmt *e = NULL;
     bk_status st = bk__stmt_get(&e, c, &t->exists, err);
     if (st == BK_OK)
-        st = bind_col(c, e->s, 1, t, t->pk, obj, err);
+        st = bind_cols(c, e->s, t, obj, &t->pk, 1, err);
     if (st == BK_OK) {
         st = c->drv->step(e->s, err);
         *out = st == BK_OK;
@@ -1920,7 +2295,8 @@ bk_status bk_store_update(bk_store *store, const bk_model *model, void *obj,
     if (st != BK_OK)
         return st;
     bool *mask = NULL;
-    bk__sql dyn = { NULL, 0, 0 };
+    size_t *order = NULL, norder = 0;
+    bk__sql dyn = { NULL, 0, 0, 0 };
     const bk__sql *sql = &t->upd;
     bk__conn *c = NULL;
     bool rel = false;
@@ -1951,9 +2327,19 @@ bk_status bk_store_update(bk_store *store, const bk_model *model, void *obj,
                     "\"%.64s\"", model->name, name);
         }
         if (st == BK_OK && (st = validate_fields(t, mask, obj, err)) == BK_OK) {
-            if (update_sql(&dyn, store->root->drv, t, mask) != BK_OK)
+            if (update_sql(&dyn, store->root->drv, t, mask) != BK_OK ||
+                    !(order = bk__malloc((t->ncols + 1) * sizeof(*order))))
                 st = bk__error_oom(err);
             sql = &dyn;
+        }
+        /* the parameters: the named columns, then the key [and the version] */
+        for (size_t i = 0; st == BK_OK && i < t->ncols; i++)
+            if (i != t->pk && (long)i != t->version && mask[i])
+                order[norder++] = i;
+        if (st == BK_OK) {
+            order[norder++] = t->pk;
+            if (t->version >= 0)
+                order[norder++] = (size_t)t->version;
         }
     } else {
         st = bk__validate_obj(model, obj, 100, err);
@@ -1964,14 +2350,8 @@ bk_status bk_store_update(bk_store *store, const bk_model *model, void *obj,
         goto done;
     if ((st = bk__stmt_get(&e, c, sql, err)) != BK_OK)
         goto done;
-    int k = 1;
-    for (size_t i = 0; i < t->ncols && st == BK_OK; i++)
-        if (i != t->pk && (long)i != t->version && (!mask || mask[i]))
-            st = bind_col(c, e->s, k++, t, i, obj, err);
-    if (st == BK_OK)
-        st = bind_col(c, e->s, k++, t, t->pk, obj, err);
-    if (st == BK_OK && t->version >= 0)
-        st = bind_col(c, e->s, k++, t, (size_t)t->version, obj, err);
+    st = order ? bind_cols(c, e->s, t, obj, order, norder, err)
+               : bind_cols(c, e->s, t, obj, t->upd_order, t->nupd, err);
     if (st == BK_OK)
         st = step_done(c->drv, e->s, err);
     if (st != BK_OK)
@@ -1995,6 +2375,7 @@ done:
     if (rel)
         bk__conn_release(store->root, c);
     bk__free(dyn.text);
+    bk__free(order);
     bk__free(mask);
     return st;
 }
@@ -2021,9 +2402,7 @@ bk_status bk_store_upsert(bk_store *store, const bk_model *model, void *obj, bk_
     }
     if ((st = bk__stmt_get(&e, c, &t->ups, err)) != BK_OK)
         goto done;
-    for (size_t i = 0; i < t->ncols && st == BK_OK; i++)
-        st = bind_col(c, e->s, (int)i + 1, t, i, obj, err);
-    if (st != BK_OK)
+    if ((st = bind_cols(c, e->s, t, obj, t->all_order, t->ncols, err)) != BK_OK)
         goto done;
     if (t->version >= 0) {
         if ((st = c->drv->step(e->s, err)) == BK_OK) {
@@ -2331,11 +2710,6 @@ typedef struct qval {
 } qval;
 
 #define MAX_GROUPS 32
-
-typedef struct okey {
-    size_t col;
-    bool desc;
-} okey;
 
 struct bk_query {
     uint32_t magic;
@@ -3019,27 +3393,15 @@ static void order_fill(okey *k, size_t n, const bk_query *q)
     }
 }
 
-static uint64_t hash_add(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
-}
-
-/* 16 hex digits binding a token to the table and its ordering. */
+/* 16 hex digits binding a token to the table and its ordering (made once
+ * per table for the ordering by the key alone). */
 static void order_hash(char out[17], const bk__table *t, const okey *k, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    uint64_t h = hash_add(0xcbf29ce484222325ull, t->name, strlen(t->name));
-    for (size_t i = 0; i < n; i++) {
-        const char *name = t->cols[k[i].col].name;
-        h = hash_add(h, "", 1);
-        h = hash_add(h, name, strlen(name));
-        h = hash_add(h, k[i].desc ? "-" : "+", 1);
+    if (n == 1 && k[0].col == t->pk && t->key_hash[k[0].desc][0]) {
+        memcpy(out, t->key_hash[k[0].desc], 17);
+        return;
     }
-    for (int i = 15; i >= 0; i--, h >>= 4)
-        out[i] = hex[h & 15];
-    out[16] = '\0';
+    order_hash_calc(out, t, k, n);
 }
 
 /* base64url without padding <-> bytes */
@@ -3667,7 +4029,7 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
     atomic_fetch_add(&q->root->refs, 1);
     const qval *pv_small[16], **pv = pv_small;
     size_t npv = 0;
-    bk__sql sql = { NULL, 0, 0 };
+    bk__sql sql = { NULL, 0, 0, 0 };
     bk__sb s = { BK_BUF_INIT, false };
     order_hash(cur->hash, t, cur->keys, nkeys);
     if (q->after && strcmp(q->after_hash, cur->hash) != 0) {
@@ -3727,6 +4089,8 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
         bk__sql *box = bk__malloc(sizeof(*box)), *none = NULL;
         if (box) {
             *box = sql;
+            if (t->slot_base)
+                box->slot = t->slot_base + BK__SLOT_PAGE + (uint32_t)shape;
             if (atomic_compare_exchange_strong_explicit(slot, &none, box,
                     memory_order_acq_rel, memory_order_acquire)) {
                 memset(&sql, 0, sizeof(sql));

@@ -44,11 +44,15 @@ void bk__sha256_final(bk__sha256 *c, unsigned char out[32]);
 void bk__sha256_hex(char out[65], const void *data, size_t n);
 
 /* ---- SQL text ---------------------------------------------------------------- */
-/* A SQL text with its length and cache hash (computed once for fixed texts). */
+/* A SQL text with its length and cache hash (computed once for fixed texts).
+ * slot: for the fixed texts of a registered table, a number unique within
+ * its store (from 1), the index of the statement in each connection's
+ * slot array (a hit without hashing or comparing the text); 0: none. */
 typedef struct bk__sql {
     char *text;
     size_t len;
     uint64_t hash;
+    uint32_t slot;
 } bk__sql;
 
 uint64_t bk__sql_hash(const char *s, size_t n);
@@ -79,6 +83,17 @@ bk_status bk__sql_finish(bk__sql *out, const bk_store_driver *drv, bk__sb *s);
 void bk__sql_dispose(bk__sql *s);
 
 /* ---- tables -------------------------------------------------------------------- */
+/* How a column's value is bound and read, decided once per table from the
+ * field's kind, so the hot loops switch once per column. */
+typedef enum bk__colop {
+    BK__COP_BOOL, BK__COP_I8, BK__COP_I16, BK__COP_I32, BK__COP_I64,
+    BK__COP_U8, BK__COP_U16, BK__COP_U32, BK__COP_U64,
+    BK__COP_F32, BK__COP_F64,
+    BK__COP_STR, BK__COP_BYTES, BK__COP_UUID, BK__COP_ENUM,
+    BK__COP_STRS,              /* list<str>: JSON text with fast paths */
+    BK__COP_JSON               /* any other JSON column (ptr<Model>: NULL when NULL) */
+} bk__colop;
+
 /* One stored column: a declared field, or a field of a flattened model. */
 typedef struct bk__col {
     const char *name;          /* declared field name (borrowed from the model) */
@@ -93,6 +108,7 @@ typedef struct bk__col {
     bool pk, auto_id, unique, index, version;
     bool json;                 /* stored as JSON text */
     bk_sql_type sql;           /* storage class */
+    bk__colop op;              /* bind and read dispatch */
     const char *decl;          /* declared SQL type (driver's) */
 } bk__col;
 
@@ -105,6 +121,11 @@ typedef struct bk__table {
     bk_sql_type *want;         /* storage class of each column (cols[i].sql) */
     size_t pk;                 /* index of the key column */
     long version;              /* index of the row-version column, or -1 */
+    /* columns bound, in parameter order, by ins (every column), ins_auto
+     * (all but the key) and upd; one allocation (all_order) */
+    size_t *all_order, *auto_order, *upd_order;
+    size_t nupd;
+    uint32_t slot_base;        /* first statement slot (0: not registered) */
     char *select_list;         /* "a","b",... in column order */
     char *select_from;         /* SELECT <select_list> FROM "t" */
     bk__sql ins;               /* INSERT with every column */
@@ -118,7 +139,17 @@ typedef struct bk__table {
      * and published atomically (NULL until then): no filter, ordered by
      * the key only; index (descending ? 2 : 0) + (after a non-NULL key ? 1 : 0). */
     _Atomic(bk__sql *) page_sql[4];
+    /* the ordering hash (tokens) of "by the key only", ascending and
+     * descending */
+    char key_hash[2][17];
 } bk__table;
+
+/* Statement slots of a registered table: the fixed texts, then the four
+ * page shapes. */
+enum {
+    BK__SLOT_INS, BK__SLOT_INS_AUTO, BK__SLOT_GET, BK__SLOT_UPD, BK__SLOT_DEL, BK__SLOT_UPS,
+    BK__SLOT_EXISTS, BK__SLOT_PAGE, BK__TABLE_SLOTS = BK__SLOT_PAGE + 4
+};
 
 /* Build the column list and SQL of model m stored as table (both checked:
  * BK_EMODEL for a model that cannot be stored, BK_EINVAL for a bad table
@@ -135,6 +166,7 @@ typedef struct bk__stmt {
     uint64_t hash;
     struct bk__stmt *prev, *next;  /* LRU list, most recent first */
     struct bk__stmt *hnext;        /* hash chain */
+    uint32_t slot;             /* the connection's slots[slot] is this one (0: none) */
     bool busy;                 /* handed out (running, or held by a cursor) */
     bool cached;               /* in the cache (else freed when put back) */
 } bk__stmt;
@@ -147,6 +179,8 @@ typedef struct bk__conn {
     size_t nbuckets;
     bk__stmt *lru_first, *lru_last;
     size_t ncached, cap;
+    bk__stmt **slots;          /* by bk__sql.slot: cached statements of fixed texts */
+    uint32_t nslots;
     /* pool state (guarded by the root's mutex) */
     bool in_use;               /* checked out */
     bool in_tx;                /* by a transaction (exclusive) */
@@ -177,6 +211,7 @@ struct bk_store {
     pthread_cond_t cv;
     int waiters;               /* threads waiting on cv (guarded by mu) */
     pthread_mutex_t reg_mu;    /* serialises registrations */
+    uint32_t next_slot;        /* statement slots handed out (guarded by reg_mu) */
     _Atomic(bk__table *) tables;
     atomic_long refs;          /* the handle + transactions, queries, cursors */
     atomic_bool closed;        /* bk_store_close() was called */

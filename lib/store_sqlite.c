@@ -211,6 +211,40 @@ static bk_status s_bind_blob(bk_store_stmt *s, int i, const void *v, size_t n, b
         err);
 }
 
+/* Bind a row of values: the sqlite3_bind_* calls one after the other,
+ * without a driver call per value. */
+static bk_status s_bind_row(bk_store_stmt *s, int first, int n, const bk_store_value *vals,
+    bk_error **err)
+{
+    sqlite3_stmt *st = ST(s);
+    for (int k = 0; k < n; k++) {
+        const bk_store_value *v = &vals[k];
+        int i = first + k, rc;
+        switch (v->type) {
+        case BK_SQL_INTEGER:
+            rc = sqlite3_bind_int64(st, i, (sqlite3_int64)v->i);
+            break;
+        case BK_SQL_REAL:
+            rc = sqlite3_bind_double(st, i, v->f);
+            break;
+        case BK_SQL_TEXT:
+            rc = sqlite3_bind_text64(st, i, v->p ? v->p : "", (sqlite3_uint64)v->n,
+                SQLITE_STATIC, SQLITE_UTF8);
+            break;
+        case BK_SQL_BLOB:
+            rc = sqlite3_bind_blob64(st, i, v->p ? v->p : "", (sqlite3_uint64)v->n,
+                SQLITE_STATIC);
+            break;
+        default:
+            rc = sqlite3_bind_null(st, i);
+            break;
+        }
+        if (rc != SQLITE_OK)
+            return bind_rc(s, rc, err);
+    }
+    return BK_OK;
+}
+
 static bk_status s_step(bk_store_stmt *s, bk_error **err)
 {
     int rc = sqlite3_step(ST(s));
@@ -448,4 +482,5 @@ const bk_store_driver bk__sqlite_driver = {
     .auto_key_type = auto_key_type,
     .find_function = "instr",
     .row = s_row,
+    .bind_row = s_bind_row,
 };

@@ -71,8 +71,10 @@ typedef struct bk_store_table_info {
 /** @brief Release what a table_info holds. NULL-safe. @since 0.1 */
 BK_EXTERN(void) bk_store_table_info_clear(bk_store_table_info *info);
 
-/** Version of ::bk_store_driver. */
-#define BK_STORE_DRIVER_VERSION 1
+/** Version of ::bk_store_driver: 2 added bind_row. A driver that says 1
+ * (and ends its struct at `row`) is still accepted; bind_row is then
+ * treated as NULL. */
+#define BK_STORE_DRIVER_VERSION 2
 
 /**
  * An engine. Every function returns a bk_status and fills `err` on failure
@@ -152,12 +154,23 @@ typedef struct bk_store_driver {
      * class. Optional: when NULL, the core reads each column with
      * column_type_of and the column_* functions. */
     void (*row)(bk_store_stmt *s, int n, const bk_sql_type *want, bk_store_value *out);
+    /** Bind @p n values at once as parameters @p first .. @p first + n - 1
+     * (the hot path of every write): vals[i].type says which member holds
+     * the value (BK_SQL_NULL: SQL NULL; BK_SQL_TEXT and BK_SQL_BLOB: p and
+     * n, kept unchanged by the core until the statement is reset, and a
+     * NULL p with n == 0 is an empty value, not NULL). The same result as
+     * the bind_* functions called one by one, stopping at the first
+     * failure. Optional (version 2): when NULL, the core calls them.
+     * @since 0.1 (driver version 2) */
+    bk_status (*bind_row)(bk_store_stmt *s, int first, int n, const bk_store_value *vals,
+        bk_error **err);
 } bk_store_driver;
 
 /**
  * @brief Make a driver available to bk_store_open() for its scheme. The
  * driver struct must outlive every store using it. SQLite is built in.
  * @retval BK_OK, BK_EINVAL (bad version, scheme taken), BK_ENOMEM.
+ * Versions 1 and 2 (::BK_STORE_DRIVER_VERSION) are accepted.
  * Thread-safe. @since 0.1
  */
 BK_EXTERN(bk_status) bk_store_register_driver(const bk_store_driver *driver, bk_error **err);
