@@ -148,21 +148,6 @@ static inline bool bk__is_hex(unsigned char c)
     return bk__is_digit(c) || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
 }
 
-/* RFC 5322 atext. */
-static bool bk__is_atext(unsigned char c)
-{
-    if (bk__is_alnum(c))
-        return true;
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '/': case '=': case '?': case '^': case '_': case '`': case '{':
-    case '|': case '}': case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* ==== ipv4, ipv6, hostname ================================================ */
 
 /* Dotted quad, exactly s[0..n). */
@@ -235,58 +220,67 @@ static bool bk__ipv6_ok(const char *s, size_t n)
     return compressed ? groups <= 7 : groups == 8;
 }
 
+/* Classes of the host name and email checks, one table lookup a byte:
+ * RFC 5322 atext, letter-digit-hyphen (RFC 1123 labels), digit. Bytes
+ * >= 0x80 are in none. */
+enum { BK__C_ATEXT = 1, BK__C_LDH = 2, BK__C_DIGIT = 4 };
+static const unsigned char bk__cclass[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x10 */
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 3, 0, 1,  /* 0x20 */
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 1, 0, 1,  /* 0x30 */
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,  /* 0x40 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 1,  /* 0x50 */
+    1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,  /* 0x60 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 0,  /* 0x70 */
+};
+
 /* RFC 1123 host name, exactly s[0..n) (see the rules above). */
 static bool bk__hostname_ok(const char *s, size_t n)
 {
     if (n == 0 || n > 253)
         return false;
-    size_t i = 0;
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
     for (;;) {
-        size_t start = i;
-        bool all_digits = true;
-        for (; i < n && s[i] != '.'; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (!bk__is_alnum(c) && c != '-')
-                return false;
-            all_digits = all_digits && bk__is_digit(c);
-        }
-        if (i == start || i - start > 63 || s[start] == '-' || s[i - 1] == '-')
+        const unsigned char *start = p;
+        unsigned digits = BK__C_DIGIT;      /* kept while the label is all digits */
+        while (p < e && (bk__cclass[*p] & BK__C_LDH))
+            digits &= bk__cclass[*p++];
+        size_t len = (size_t)(p - start);
+        if (len == 0 || len > 63 || *start == '-' || p[-1] == '-')
             return false;
-        if (i == n)
-            return !all_digits;
-        i++;                                /* the dot: another label must follow */
+        if (p == e)
+            return !digits;
+        if (*p++ != '.')
+            return false;                   /* the dot: another label must follow */
     }
 }
 
 /* ==== email =============================================================== */
 
-/* Dot-atom: atext runs joined by single dots, exactly s[0..n), n >= 1. */
-static bool bk__dot_atom_ok(const char *s, size_t n)
-{
-    if (s[0] == '.' || s[n - 1] == '.')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '.') {
-            if (s[i + 1] == '.')            /* i + 1 < n: s[n - 1] is not '.' */
-                return false;
-        } else if (!bk__is_atext(c)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool bk__email_ok(const char *s, size_t n)
 {
     if (n > 254)
         return false;
-    /* '@' is not atext, so the first one ends a dot-atom local part. */
-    const char *at = memchr(s, '@', n);
-    if (at == NULL)
+    /* The local part, a dot-atom: non-empty atext runs joined by single
+     * dots, ended by the first '@' (which is not atext). */
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    for (;;) {
+        const unsigned char *run = p;
+        while (p < e && (bk__cclass[*p] & BK__C_ATEXT))
+            p++;
+        if (p == run)
+            return false;                   /* empty, or a leading, double or final dot */
+        if (p < e && *p == '.')
+            p++;
+        else
+            break;
+    }
+    if (p == e || *p != '@')
         return false;
+    const char *at = (const char *)p;
     size_t ln = (size_t)(at - s);
-    if (ln == 0 || ln > 64 || !bk__dot_atom_ok(s, ln))
+    if (ln > 64)
         return false;
     const char *d = at + 1;
     size_t dn = n - ln - 1;

@@ -242,9 +242,29 @@ bool bk__format_check(bk_format f, const char *s, size_t n);
 const char *bk__format_name(bk_format f);
 bool bk__format_from_name(const char *name, bk_format *out);
 
+/* What the fast check of a bk__check must do (bk__check.fast). */
+enum {
+    BK__FAST_SLOW    = 1u << 0, /* a constraint only the full check decides */
+    BK__FAST_INT     = 1u << 1, /* i8 .. u32, i64: value in [imin, imax] */
+    BK__FAST_UINT    = 1u << 2, /* u64: value in [umin, umax] */
+    BK__FAST_REAL    = 1u << 3, /* f32, f64: value in [fmin, fmax] */
+    BK__FAST_LEN     = 1u << 4, /* str: code points, bytes: bytes in [lmin, lmax] */
+    BK__FAST_FORMAT  = 1u << 5, /* str: src.format */
+    BK__FAST_PATTERN = 1u << 6, /* str: re */
+    BK__FAST_ITEMS   = 1u << 7, /* list, map: size in [nmin, nmax] */
+};
+
 /* Compiled constraints of one value. `src` keeps the declaration (its
  * strings point to copies owned here) so documents and schemas can be
- * written back exactly. */
+ * written back exactly.
+ *
+ * The fast check: bk__check_new also compiles the constraints the decoder
+ * checks inline into native terms: `fast` says which checks exist, and the
+ * bounds are inclusive and in the value's own arithmetic (an integer range
+ * is two integer compares, an exclusive float bound is the next double).
+ * A value passing the fast check satisfies every constraint of the check
+ * (bk__check_scalar_ok, bk__check_str_ok); one that does not goes to the
+ * full check, which decides and reports. */
 typedef struct bk__check {
     bk_check src;
     char *pattern, *one_of, *const_value;   /* owned; src points to them */
@@ -255,7 +275,105 @@ typedef struct bk__check {
     size_t nallowed;
     char *const_enc;                        /* const: canonical encoding */
     size_t const_enc_len;
+    unsigned fast;                          /* BK__FAST_* */
+    int64_t imin, imax;
+    uint64_t umin, umax;
+    double fmin, fmax;
+    size_t lmin, lmax;                      /* 0, SIZE_MAX when not bounded */
+    size_t nmin, nmax;
 } bk__check;
+
+/* Whether x lies in [lo, hi] (lo <= hi): one unsigned compare. */
+static inline bool bk__in_range(size_t x, size_t lo, size_t hi)
+{
+    return x - lo <= hi - lo;
+}
+
+/* The fast check of a string s[0..n) of cp code points (valid UTF-8). */
+static inline bool bk__check_str_ok(const bk__check *c, const char *s, size_t n, size_t cp)
+{
+    unsigned f = c->fast;
+    if (BK__UNLIKELY(f & BK__FAST_SLOW))
+        return false;
+    if ((f & BK__FAST_LEN) && !bk__in_range(cp, c->lmin, c->lmax))
+        return false;
+    if ((f & BK__FAST_FORMAT) && !bk__format_check(c->src.format, s, n))
+        return false;
+    if ((f & BK__FAST_PATTERN) && !bk__re_search(c->re, s, n))
+        return false;
+    return true;
+}
+
+/* Code points in s[0..n) (valid UTF-8). (validate.c) */
+size_t bk__code_points(const char *s, size_t n);
+
+/* The fast check of a string s[0..n) (valid UTF-8): its code points are
+ * counted only when the byte length does not decide (a string has
+ * between ceil(n/4) and n of them; n stands for the count when that whole
+ * range is within the bounds). */
+static inline bool bk__check_strn_ok(const bk__check *c, const char *s, size_t n)
+{
+    size_t cp = n;
+    if ((c->fast & BK__FAST_LEN) && (n > c->lmax || (n + 3) / 4 < c->lmin))
+        cp = bk__code_points(s, n);
+    return bk__check_str_ok(c, s, n, cp);
+}
+
+/* The fast check of a value of kind k at p that is not a string (strings:
+ * bk__check_str_ok). false for kinds it does not handle. */
+static inline bool bk__check_scalar_ok(const bk__check *c, bk_kind k, const void *p)
+{
+    unsigned f = c->fast;
+    if (BK__UNLIKELY(f & BK__FAST_SLOW))
+        return false;
+    int64_t i;
+    double x;
+    size_t n;
+    switch (k) {
+    case BK_I8: i = *(const int8_t *)p; goto int_range;
+    case BK_I16: i = *(const int16_t *)p; goto int_range;
+    case BK_I32: i = *(const int32_t *)p; goto int_range;
+    case BK_I64: i = *(const int64_t *)p; goto int_range;
+    case BK_U8: i = *(const uint8_t *)p; goto int_range;
+    case BK_U16: i = *(const uint16_t *)p; goto int_range;
+    case BK_U32: i = *(const uint32_t *)p; goto int_range;
+    case BK_U64: {
+        uint64_t u = *(const uint64_t *)p;
+        if (!(f & BK__FAST_UINT))
+            return f == 0;
+        /* the full check compares in long double: where that is a double,
+         * only values it holds exactly are decided here */
+        if (sizeof(long double) == sizeof(double) && u > (1ull << 53))
+            return false;
+        return u >= c->umin && u <= c->umax;
+    }
+    case BK_F32: x = *(const float *)p; goto real_range;
+    case BK_F64: x = *(const double *)p; goto real_range;
+    case BK_BYTES: n = ((const bk_bytes *)p)->len; goto len_range;
+    case BK_LIST: n = ((const bk_list *)p)->len; goto items;
+    case BK_MAP: n = ((const bk_map *)p)->len; goto items;
+    case BK_BOOL: case BK_TIMESTAMP: case BK_DATE: case BK_UUID: case BK_ENUM: case BK_JSON:
+    case BK_MODEL: case BK_MODEL_PTR: case BK_UNION:
+        return f == 0;
+    default:
+        return false;
+    }
+int_range:
+    if (!(f & BK__FAST_INT))
+        return f == 0;
+    if (sizeof(long double) == sizeof(double) &&
+        (i > (int64_t)(1ll << 53) || i < -(int64_t)(1ll << 53)))
+        return false;
+    return i >= c->imin && i <= c->imax;
+real_range:
+    if (!(f & BK__FAST_REAL))
+        return f == 0;
+    return x >= c->fmin && x <= c->fmax;
+len_range:
+    return !(f & BK__FAST_LEN) || bk__in_range(n, c->lmin, c->lmax);
+items:
+    return !(f & BK__FAST_ITEMS) || bk__in_range(n, c->nmin, c->nmax);
+}
 
 /* Check that src fits type t and compile it. *out is NULL when src sets
  * nothing. Errors are BK_EMODEL naming the model and field. */
@@ -339,6 +457,8 @@ struct bk_model {
     void *validate_payload;
     char *validate_name;
     bool has_checks;             /* a constraint or validator anywhere below */
+    bool has_validators;         /* a model validator on it or a model flattened
+                                  * into it (the decoder runs them per object) */
     /* Flattened embedded-model fields exclude these from the JSON view;
      * kept for record access and documents. */
     int build_state;             /* scratch for the build that creates it (model.c) */

@@ -747,7 +747,8 @@ static int str_view(dec *d, const char **out, size_t *out_n, bool *has_nul)
     return D_OK;
 }
 
-static int dec_str(dec *d, char **dst)
+/* Decode a string into a new C string at *dst; *n_out: its length. */
+static inline int dec_str_n(dec *d, char **dst, size_t *n_out)
 {
     const char *at = d->p, *s;
     size_t n;
@@ -768,7 +769,14 @@ static int dec_str(dec *d, char **dst)
     memcpy(c, s, n);
     c[n] = '\0';
     *dst = c;
+    *n_out = n;
     return D_OK;
+}
+
+static int dec_str(dec *d, char **dst)
+{
+    size_t n;
+    return dec_str_n(d, dst, &n);
 }
 
 static int dec_text_kind(dec *d, const bk__type *t, void *dst)
@@ -841,7 +849,12 @@ static bool grow(dec *d, void **arr, size_t *cap, size_t want, size_t sz)
     return true;
 }
 
-static int dec_list(dec *d, const bk__type *t, bk_list *l)
+/* Decode a list. With ec (the element check of the field, when
+ * validating), each element that decodes is put to ec's fast check as soon
+ * as it is decoded (strings with the length the decoder knows); *ec_ok is
+ * cleared when one fails it or does not decode. */
+static inline int dec_list_checked(dec *d, const bk__type *t, bk_list *l, const bk__check *ec,
+    bool *ec_ok)
 {
     if (enter(d) != D_OK)
         return D_FATAL;
@@ -861,7 +874,20 @@ static int dec_list(dec *d, const bk__type *t, bk_list *l)
         l->len = i + 1;
         if (!push(d, NULL, i, false))
             return D_FATAL;
-        int r = dec_value(d, et, (char *)l->items + i * esz);
+        char *item = (char *)l->items + i * esz;
+        int r;
+        if (!ec) {
+            r = dec_value(d, et, item);
+        } else if (et->kind == BK_STR && d->p < d->end && *d->p == '"') {
+            size_t n;
+            r = dec_str_n(d, (char **)item, &n);
+            if (r != D_OK || !bk__check_strn_ok(ec, *(char **)item, n))
+                *ec_ok = false;
+        } else {
+            r = dec_value(d, et, item);
+            if (r != D_OK || !bk__check_scalar_ok(ec, et->kind, item))
+                *ec_ok = false;
+        }
         pop(d);
         if (r == D_FATAL || (r == D_BAD && saturated(d)))
             return D_FATAL;
@@ -875,6 +901,11 @@ static int dec_list(dec *d, const bk__type *t, bk_list *l)
     }
     d->depth--;
     return res;
+}
+
+static int dec_list(dec *d, const bk__type *t, bk_list *l)
+{
+    return dec_list_checked(d, t, l, NULL, NULL);
 }
 
 /* Read an object key at d->p (a string) and the ':' after it. */
@@ -1015,6 +1046,49 @@ static int apply_default(dec *d, const bk__field *f, char *dst)
 }
 
 /*
+ * Decode the value of field f (which has constraints or a validator) into
+ * dst and validate it inline, while it is hot in the cache: first by the
+ * fast checks compiled at build (internal.h), with the length the decoder
+ * knows for strings; only when they do not all pass (or for a custom
+ * validator) by the full check, which decides and records the problems at
+ * the current path. Returns like dec_value; D_FATAL when a validator asked
+ * to stop or memory ran out (d->user_stop, d->oom).
+ */
+static int dec_field_checked(dec *d, const bk__field *f, char *dst)
+{
+    const bk__type *t = f->type;
+    const bk__check *c = f->check, *ec = f->elem_check;
+    bool more = d->p < d->end, ok;
+    int r;
+    if (t->kind == BK_STR && more && *d->p == '"') {
+        size_t n;
+        r = dec_str_n(d, (char **)dst, &n);
+        ok = !c || (r == D_OK && bk__check_strn_ok(c, *(char **)dst, n));
+    } else if (t->kind == BK_LIST && ec && more && *d->p == '[') {
+        ok = true;
+        r = dec_list_checked(d, t, (bk_list *)dst, ec, &ok);
+        ok = ok && (!c || bk__check_scalar_ok(c, t->kind, dst));
+        ec = NULL;
+    } else {
+        r = dec_value(d, t, dst);
+        ok = !c || bk__check_scalar_ok(c, t->kind, dst);
+    }
+    if (r != D_OK)
+        return r;
+    if (ok && ec)
+        ok = bk__validate_fast_ok(f, dst); /* map values, measured there */
+    if (ok && !f->validate)
+        return D_OK;
+    int v = bk__validate_field_inline(&d->errs, path_cb, d, f, dst);
+    if (v != 0) {
+        d->oom |= v < 0;
+        d->user_stop |= v > 0;
+        return D_FATAL;
+    }
+    return D_OK;
+}
+
+/*
  * Decode an object into the struct of model m at base. `ignore` names a key
  * to pass over (the tag of an internally tagged union).
  */
@@ -1114,18 +1188,11 @@ static int dec_object(dec *d, const bk_model *m, char *base, const char *ignore,
             } else {
                 if (jf->f->optional)
                     base[jf->presence_offset] = BK_PRESENT;
-                r = dec_value(d, jf->f->type, dst);
                 const bk__field *f = jf->f;
-                if (r == D_OK && d->validate && (f->check || f->elem_check || f->validate) &&
-                    !bk__validate_fast_ok(f, dst)) {
-                    /* validate while the value is hot in the cache */
-                    int v = bk__validate_field_inline(&d->errs, path_cb, d, f, dst);
-                    if (v != 0) {
-                        d->oom |= v < 0;
-                        d->user_stop |= v > 0;
-                        r = D_FATAL;
-                    }
-                }
+                if (d->validate && (f->check || f->elem_check || f->validate))
+                    r = dec_field_checked(d, f, dst);
+                else
+                    r = dec_value(d, f->type, dst);
             }
         }
         pop(d);
@@ -1165,7 +1232,7 @@ end:
         }
     }
     /* Cross-field (model) validators run on a complete, clean object. */
-    if (d->validate && res == D_OK && m->has_checks && d->errs.len == problems_before &&
+    if (d->validate && res == D_OK && m->has_validators && d->errs.len == problems_before &&
         !d->errs.truncated) {
         int v = bk__validate_model_inline(&d->errs, path_cb, d, m, base);
         if (v != 0) {

@@ -1684,6 +1684,18 @@ static bk_status type_checks(const bk__type *t, bool *out)
     return BK_OK;
 }
 
+/* Whether m or a model flattened into it (at any depth) has a model
+ * validator. Embedding cycles were refused, so this ends. */
+static bool model_validators(const bk_model *m)
+{
+    if (m->validate)
+        return true;
+    for (size_t k = 0; k < m->nfields; k++)
+        if (m->fields[k].flatten && model_validators(m->fields[k].type->model))
+            return true;
+    return false;
+}
+
 /*
  * has_checks of every model of the schema: a constraint or custom
  * validator on the model or one of its fields, or anywhere below it
@@ -1728,6 +1740,8 @@ static bk_status schema_checks(bk__schema *s)
     } while (changed && st == BK_OK);
     for (size_t i = 0; i < s->nunions; i++)
         s->unions[i]->build_state = BS_DONE;
+    for (size_t i = 0; i < s->nmodels; i++)
+        s->models[i]->has_validators = model_validators(s->models[i]);
     return st;
 }
 

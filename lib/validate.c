@@ -85,6 +85,148 @@ static bk_status canonical(char **out, size_t *len, const bk__type *t, const cha
     return st;
 }
 
+/* The smallest integer >= v (inclusive) or > v, as an int64; false when
+ * there is none (v at or beyond the top of the range). Exact: the step
+ * past an integer bound is taken in integer arithmetic. */
+static bool lower_i64(double v, bool exclusive, int64_t *out)
+{
+    double b = exclusive ? floor(v) : ceil(v);
+    if (b < -9223372036854775808.0) {
+        *out = INT64_MIN;
+        return true;
+    }
+    if (b >= 9223372036854775808.0)
+        return false;
+    int64_t i = (int64_t)b;
+    if (exclusive && i == INT64_MAX)
+        return false;
+    *out = exclusive ? i + 1 : i;
+    return true;
+}
+
+/* The largest integer <= v (inclusive) or < v, as an int64; false when
+ * there is none. */
+static bool upper_i64(double v, bool exclusive, int64_t *out)
+{
+    double b = exclusive ? ceil(v) : floor(v);
+    if (b >= 9223372036854775808.0) {
+        *out = INT64_MAX;
+        return true;
+    }
+    if (b < -9223372036854775808.0)
+        return false;
+    int64_t i = (int64_t)b;
+    if (exclusive && i == INT64_MIN)
+        return false;
+    *out = exclusive ? i - 1 : i;
+    return true;
+}
+
+/* The same two for uint64. */
+static bool lower_u64(double v, bool exclusive, uint64_t *out)
+{
+    double b = exclusive ? floor(v) : ceil(v);
+    if (b < 0) {
+        *out = 0;
+        return true;
+    }
+    if (b >= 18446744073709551616.0)
+        return false;
+    uint64_t u = (uint64_t)b;
+    if (exclusive && u == UINT64_MAX)
+        return false;
+    *out = exclusive ? u + 1 : u;
+    return true;
+}
+
+static bool upper_u64(double v, bool exclusive, uint64_t *out)
+{
+    double b = exclusive ? ceil(v) : floor(v);
+    if (b >= 18446744073709551616.0) {
+        *out = UINT64_MAX;
+        return true;
+    }
+    if (b < 0)
+        return false;
+    uint64_t u = (uint64_t)b;
+    if (exclusive && u == 0)
+        return false;
+    *out = exclusive ? u - 1 : u;
+    return true;
+}
+
+/*
+ * Compile the fast check of c (see bk__check in internal.h) for values of
+ * kind k: which checks exist, with inclusive bounds in the value's own
+ * arithmetic. For an integer v, "v >= min" is "v >= ceil(min)" and
+ * "v > min" is "v >= floor(min) + 1"; for a double v, "v > min" is "v >=
+ * nextafter(min, +inf)". Whatever is not compiled (one_of, const,
+ * multiple_of, unique_items, a range no value of the type meets) is
+ * BK__FAST_SLOW: the full check decides. Cannot fail.
+ */
+static void compile_fast(bk__check *c, bk_kind k)
+{
+    const bk_check *s = &c->src;
+    unsigned f = 0;
+    if (s->has_multiple_of || c->nallowed || c->const_enc || s->unique_items)
+        f |= BK__FAST_SLOW;
+    c->imin = INT64_MIN;
+    c->imax = INT64_MAX;
+    c->umin = 0;
+    c->umax = UINT64_MAX;
+    c->fmin = -INFINITY;
+    c->fmax = INFINITY;
+    c->lmin = c->nmin = 0;
+    c->lmax = c->nmax = SIZE_MAX;
+    if (s->has_min || s->has_max) {
+        bool ok = true;
+        if (k == BK_F32 || k == BK_F64) {
+            f |= BK__FAST_REAL;
+            if (s->has_min)
+                c->fmin = s->min_exclusive ? nextafter(s->min, INFINITY) : s->min;
+            if (s->has_max)
+                c->fmax = s->max_exclusive ? nextafter(s->max, -INFINITY) : s->max;
+        } else if (k == BK_U64) {
+            f |= BK__FAST_UINT;
+            if (s->has_min)
+                ok = lower_u64(s->min, s->min_exclusive, &c->umin);
+            if (ok && s->has_max)
+                ok = upper_u64(s->max, s->max_exclusive, &c->umax);
+            ok = ok && c->umin <= c->umax;
+        } else if (k >= BK_I8 && k <= BK_U32) {
+            f |= BK__FAST_INT;
+            if (s->has_min)
+                ok = lower_i64(s->min, s->min_exclusive, &c->imin);
+            if (ok && s->has_max)
+                ok = upper_i64(s->max, s->max_exclusive, &c->imax);
+            ok = ok && c->imin <= c->imax;
+        } else {
+            ok = false;
+        }
+        if (!ok)
+            f |= BK__FAST_SLOW;
+    }
+    if (s->has_min_len || s->has_max_len) {
+        f |= BK__FAST_LEN;
+        if (s->has_min_len)
+            c->lmin = s->min_len;
+        if (s->has_max_len)
+            c->lmax = s->max_len;
+    }
+    if (s->format != BK_FORMAT_NONE)
+        f |= BK__FAST_FORMAT;
+    if (c->re)
+        f |= BK__FAST_PATTERN;
+    if (s->has_min_items || s->has_max_items) {
+        f |= BK__FAST_ITEMS;
+        if (s->has_min_items)
+            c->nmin = s->min_items;
+        if (s->has_max_items)
+            c->nmax = s->max_items;
+    }
+    c->fast = f;
+}
+
 /*
  * Check that src fits type t, copy it, and compile what needs compiling.
  * Fails with BK_EMODEL naming the model and field, or BK_ENOMEM.
@@ -219,6 +361,7 @@ bk_status bk__check_new(bk__check **out, const bk_check *src, const bk__type *t,
             c->nallowed = i + 1;
         }
     }
+    compile_fast(c, k);
     *out = c;
     c = NULL;
     st = BK_OK;
@@ -362,7 +505,7 @@ static void fmt_num(char *out, size_t n, double v)
 
 /* Code points in s[0..n) (valid UTF-8): bytes minus continuation bytes,
  * counted eight at a time. */
-static size_t code_points(const char *s, size_t n)
+size_t bk__code_points(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
     size_t cont = 0;
@@ -449,9 +592,9 @@ static void check_string(vctx *c, const bk__check *chk, const char *str)
         /* A string has between n/4 and n code points: count them only when
          * the byte length alone does not decide. */
         bool need = (s->has_max_len && n > s->max_len) ||
-                    (s->has_min_len && n < 4 * s->min_len);
+                    (s->has_min_len && (n + 3) / 4 < s->min_len);
         if (need)
-            check_length(c, chk, code_points(str, n), false);
+            check_length(c, chk, bk__code_points(str, n), false);
     }
     if (chk->re && !bk__re_search(chk->re, str, n)) {
         size_t ql;
@@ -727,74 +870,19 @@ static void vctx_dispose(vctx *c)
         bk__free(c->path);
 }
 
-/* Whether a check holds for sure, by the cheap common cases only: numeric
- * ranges, string lengths, list sizes. false = "run the full check" (which
- * may still pass). Keeps the decoder's inline validation lean. */
+/* Whether check c holds for sure for the value of type t at p, by its
+ * compiled fast check (internal.h). false = "run the full check" (which may
+ * still pass). */
 static bool fast_ok(const bk__check *c, const bk__type *t, const void *p)
 {
     if (!c)
         return true;
-    const bk_check *s = &c->src;
-    if (s->has_multiple_of || c->nallowed || c->const_enc || s->unique_items)
-        return false;
-    if ((s->pattern || s->format) && t->kind != BK_STR)
-        return false;
-    switch (t->kind) {
-    case BK_I8: case BK_I16: case BK_I32: case BK_I64:
-    case BK_U8: case BK_U16: case BK_U32: case BK_U64: case BK_F32: case BK_F64: {
-        double v;
-        switch (t->kind) {
-        case BK_I8: v = *(const int8_t *)p; break;
-        case BK_I16: v = *(const int16_t *)p; break;
-        case BK_I32: v = *(const int32_t *)p; break;
-        case BK_U8: v = *(const uint8_t *)p; break;
-        case BK_U16: v = *(const uint16_t *)p; break;
-        case BK_U32: v = *(const uint32_t *)p; break;
-        case BK_F32: v = *(const float *)p; break;
-        case BK_F64: v = *(const double *)p; break;
-        case BK_I64: {
-            /* exact: compare in long double (64-bit mantissa on x86-64);
-             * elsewhere only values a double holds exactly are decided here */
-            long double w = (long double)*(const int64_t *)p;
-            if (sizeof(long double) == sizeof(double) &&
-                (w > 9007199254740992.0L || w < -9007199254740992.0L))
-                return false;
-            if (s->has_min && (s->min_exclusive ? !(w > s->min) : !(w >= s->min)))
-                return false;
-            if (s->has_max && (s->max_exclusive ? !(w < s->max) : !(w <= s->max)))
-                return false;
-            return true;
-        }
-        default: return false; /* u64: exact path */
-        }
-        if (s->has_min && (s->min_exclusive ? !(v > s->min) : !(v >= s->min)))
-            return false;
-        if (s->has_max && (s->max_exclusive ? !(v < s->max) : !(v <= s->max)))
-            return false;
-        return true;
-    }
-    case BK_STR: {
-        const char *str = *(char *const *)p;
-        size_t n = str ? strlen(str) : 0;
-        /* between n/4 and n code points: count only when that decides */
-        if ((s->has_max_len && n > s->max_len) || (s->has_min_len && n < 4 * s->min_len)) {
-            size_t cp = code_points(str ? str : "", n);
-            if ((s->has_max_len && cp > s->max_len) || (s->has_min_len && cp < s->min_len))
-                return false;
-        }
-        if (s->format && !bk__format_check(s->format, str ? str : "", n))
-            return false;
-        if (c->re && !bk__re_search(c->re, str ? str : "", n))
-            return false;
-        return true;
-    }
-    case BK_LIST: case BK_MAP: {
-        size_t n = t->kind == BK_LIST ? ((const bk_list *)p)->len : ((const bk_map *)p)->len;
-        return !(s->has_min_items && n < s->min_items) && !(s->has_max_items && n > s->max_items);
-    }
-    default:
-        return false;
-    }
+    if (t->kind != BK_STR)
+        return bk__check_scalar_ok(c, t->kind, p);
+    const char *str = *(char *const *)p;
+    if (!str)
+        str = "";
+    return bk__check_strn_ok(c, str, strlen(str));
 }
 
 bool bk__validate_fast_ok(const bk__field *f, const void *p)

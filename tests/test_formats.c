@@ -596,6 +596,141 @@ static void test_time_long_inputs(void **state)
     assert_false(bk__format_check(BK_FORMAT_TIME, "12:00:00.0000000000+01:00", 25));
 }
 
+/* ---- email and hostname against the reference rules -----------------------------
+ *
+ * lib/formats.c checks email and hostname in one table-driven pass. The
+ * functions below are the straightforward reading of the rules (the
+ * implementation before that pass), kept as the reference: both must give
+ * the same verdict on every string of a small alphabet up to 5 bytes, and
+ * on random strings around the length limits (63-byte labels, 64-byte
+ * local parts, 253/254 bytes in all). */
+
+static bool ref_alnum(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool ref_atext(unsigned char c)
+{
+    return ref_alnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+static bool ref_hostname(const char *s, size_t n)
+{
+    if (n == 0 || n > 253)
+        return false;
+    size_t i = 0;
+    for (;;) {
+        size_t start = i;
+        bool all_digits = true;
+        for (; i < n && s[i] != '.'; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (!ref_alnum(c) && c != '-')
+                return false;
+            all_digits = all_digits && c >= '0' && c <= '9';
+        }
+        if (i == start || i - start > 63 || s[start] == '-' || s[i - 1] == '-')
+            return false;
+        if (i == n)
+            return !all_digits;
+        i++;
+    }
+}
+
+static bool ref_email(const char *s, size_t n)
+{
+    if (n > 254)
+        return false;
+    const char *at = memchr(s, '@', n);
+    if (!at)
+        return false;
+    size_t ln = (size_t)(at - s);
+    if (ln == 0 || ln > 64 || s[0] == '.' || s[ln - 1] == '.')
+        return false;
+    for (size_t i = 0; i < ln; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.' ? s[i + 1] == '.' : !ref_atext(c))
+            return false;
+    }
+    const char *d = at + 1;
+    size_t dn = n - ln - 1;
+    if (dn >= 2 && d[0] == '[' && d[dn - 1] == ']') {
+        bool v6 = dn - 2 >= 5;
+        for (size_t k = 0; v6 && k < 5; k++)
+            v6 = (d[1 + k] | (d[1 + k] >= 'A' && d[1 + k] <= 'Z' ? 0x20 : 0)) == "ipv6:"[k];
+        if (v6)
+            return bk__format_check(BK_FORMAT_IPV6, d + 6, dn - 7);
+        return bk__format_check(BK_FORMAT_IPV4, d + 1, dn - 2);
+    }
+    return ref_hostname(d, dn);
+}
+
+static size_t g_valid_long;   /* valid verdicts on inputs over 60 bytes */
+
+static void compare_with_reference(const char *s, size_t n, int *failures)
+{
+    char *p = exact_copy(s, n);
+    bool e = bk__format_check(BK_FORMAT_EMAIL, p, n), h = bk__format_check(BK_FORMAT_HOSTNAME, p, n);
+    g_valid_long += n > 60 && (e || h);
+    if (e != ref_email(p, n) || h != ref_hostname(p, n)) {
+        if ((*failures)++ < 10)
+            printf("differs from the reference: \"%.*s\" (%zu bytes): email %d, hostname %d\n",
+                (int)n, p, n, e, h);
+    }
+    free(p);
+}
+
+static void test_email_hostname_match_reference(void **state)
+{
+    (void)state;
+    static const char alphabet[] = { 'a', 'Z', '7', '-', '.', '@', '[', ']', ':', '!', '\xc3' };
+    const size_t na = sizeof(alphabet);
+    int failures = 0;
+    char buf[400];
+    for (size_t len = 0; len <= 5; len++) {
+        size_t total = 1;
+        for (size_t k = 0; k < len; k++)
+            total *= na;
+        for (size_t code = 0; code < total; code++) {
+            size_t c = code;
+            for (size_t k = 0; k < len; k++, c /= na)
+                buf[k] = alphabet[c % na];
+            compare_with_reference(buf, len, &failures);
+        }
+    }
+    /* random runs of label characters, dots and at signs near the limits */
+    static const char *const runs[] = { "a", "b1", "-", ".", "@", "x.y", "[1.2.3.4]", "[IPv6:::1]",
+        "9", "\xc3\xa9", "~", " " };
+    uint64_t x = 88172645463325252ull;
+    for (int iter = 0; iter < 20000; iter++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        size_t want = (size_t[]){ 8, 62, 64, 66, 252, 254, 256 }[x % 7] + (x >> 8) % 3;
+        size_t n = 0;
+        uint64_t y = x;
+        while (n < want) {
+            y = y * 6364136223846793005ull + 1442695040888963407ull;
+            const char *r = runs[(y >> 33) % 12];
+            size_t rl = strlen(r), reps = (y >> 45) % 2 ? 1 : 1 + (y >> 50) % 70;
+            /* mostly label characters, so long strings still have a chance */
+            if (rl == 1 && strchr(".@- ~", r[0]) && (y >> 20) % 4)
+                r = "a", rl = 1, reps = 1 + (y >> 50) % 70;
+            for (size_t k = 0; k < reps && n + rl <= want && n + rl < sizeof(buf); k++, n += rl)
+                memcpy(buf + n, r, rl);
+            if (n + rl > want)
+                break;
+        }
+        compare_with_reference(buf, n, &failures);
+        /* and as the domain of an email with a valid local part */
+        char mail[420];
+        int ml = snprintf(mail, sizeof(mail), "u.v@%.*s", (int)n, buf);
+        compare_with_reference(mail, (size_t)ml < sizeof(mail) ? (size_t)ml : sizeof(mail) - 1,
+            &failures);
+    }
+    printf("email/hostname: %zu valid verdicts on long random inputs\n", g_valid_long);
+    assert_true(g_valid_long > 1000);
+    assert_int_equal(failures, 0);
+}
+
 static void test_none_and_unknown(void **state)
 {
     (void)state;
@@ -828,6 +963,7 @@ int main(void)
         cmocka_unit_test(test_length_is_respected),
         cmocka_unit_test(test_time_long_inputs),
         cmocka_unit_test(test_none_and_unknown),
+        cmocka_unit_test(test_email_hostname_match_reference),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_cross_check_jsonschema),
     };

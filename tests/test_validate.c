@@ -309,6 +309,261 @@ static void validation_can_be_skipped_and_run_on_demand(void **state)
     bk_clear(g_form, &f);
 }
 
+/* ---- the decoder's fast checks agree with the full check -------------------------
+ *
+ * The decoder validates a value first by the fast checks compiled when the
+ * model is built (lengths from what it decoded, ASCII or not; integer and
+ * float bounds in the value's own arithmetic) and falls back to the full
+ * check only when one fails. bk_validate() on the struct always runs the
+ * full check. Both must report exactly the same problems (path, code,
+ * message, params) for every input, in particular at the boundaries. */
+
+typedef struct {
+    char *s;
+    char *e;
+    char *p;
+    bk_strs tags;
+    int8_t i8;
+    int64_t i64;
+    int64_t big;
+    uint64_t u64;
+    uint32_t u32;
+    float f32;
+    double f64;
+    bk_bytes b;
+    bk_map m;
+    bk_i32s nums;
+    char *one;
+} Edge;
+
+static const bk_field EDGE_FIELDS[] = {
+    BK_FIELD(Edge, s, BK_STR, BK_MIN_LEN(3), BK_MAX_LEN(5), .default_json = "\"abc\""),
+    BK_FIELD(Edge, e, BK_STR, BK_FORMAT(BK_FORMAT_EMAIL), .default_json = "\"a@b.c\""),
+    BK_FIELD(Edge, p, BK_STR, BK_PATTERN("^[a-z\\u00e9]+$"), BK_MAX_LEN(4),
+             .default_json = "\"a\""),
+    BK_LIST(Edge, tags, BK_STR, BK_MAX_ITEMS(3), BK_EACH(BK_MIN_LEN(2), BK_MAX_LEN(3)),
+            .default_json = "[]"),
+    BK_FIELD(Edge, i8, BK_I8, BK_GT(-3.5), BK_LT(100.5), .default_zero = true),
+    BK_FIELD(Edge, i64, BK_I64, BK_MIN(9007199254740993.0), .default_json = "9007199254740992"),
+    BK_FIELD(Edge, big, BK_I64, BK_GT(-9223372036854775808.0), BK_LT(9223372036854775807.0),
+             .default_zero = true),
+    BK_FIELD(Edge, u64, BK_U64, BK_GT(18446744073709549568.0), .default_json = "18446744073709551615"),
+    BK_FIELD(Edge, u32, BK_U32, BK_MIN(1), BK_MAX(4294967295.0), .default_json = "1"),
+    BK_FIELD(Edge, f32, BK_F32, BK_GT(0), BK_LT(1), .default_json = "0.5"),
+    BK_FIELD(Edge, f64, BK_F64, BK_MIN(-1.5), BK_LT(2.5), .default_zero = true),
+    BK_FIELD(Edge, b, BK_BYTES, BK_MIN_LEN(1), BK_MAX_LEN(3), .default_json = "\"QQ==\""),
+    BK_MAP(Edge, m, BK_STR, BK_MAX_ITEMS(2), BK_EACH(BK_MAX_LEN(2)), .default_json = "{}"),
+    BK_LIST(Edge, nums, BK_I32, BK_MIN_ITEMS(1), BK_EACH(BK_GT(0)), .default_json = "[1]"),
+    BK_FIELD(Edge, one, BK_STR, BK_ONE_OF("[\"x\",\"\\u00e9\"]"), BK_MAX_LEN(1),
+             .default_json = "\"x\""),
+};
+static const bk_model_def EDGE_DEF = BK_MODEL_DEF(Edge, EDGE_FIELDS);
+
+/* The problems of err as one text, a line each (NULL err: ""). */
+static char *problems_text(const bk_error *err)
+{
+    size_t cap = 256, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    for (size_t i = 0; err && i < bk_error_count(err); i++) {
+        const char *params = bk_error_problem_params(err, i);
+        size_t need = strlen(bk_error_path(err, i)) + strlen(bk_error_problem_code(err, i)) +
+            strlen(bk_error_problem_message(err, i)) + strlen(params ? params : "") + 8;
+        while (len + need >= cap) {
+            cap *= 2;
+            out = realloc(out, cap);
+            assert_non_null(out);
+        }
+        len += (size_t)snprintf(out + len, cap - len, "%s|%s|%s|%s\n", bk_error_path(err, i),
+            bk_error_problem_code(err, i), bk_error_problem_message(err, i),
+            params ? params : "");
+    }
+    return out;
+}
+
+/* Decode {"<field>": <json>} validating inline, then without validation
+ * and bk_validate() the struct; the outcomes must be the same. Returns
+ * whether the value was valid. */
+static bool check_paths_agree(bk_model *m, const char *field, const char *json)
+{
+    char body[1200];
+    snprintf(body, sizeof(body), "{\"%s\":%s}", field, json);
+    Edge a, b;
+    bk_error *ea = NULL, *eb = NULL;
+    bk_status sa = bk_json_decode(&a, m, body, strlen(body), NULL, &ea);
+    bk_decode_options o = BK_DECODE_OPTIONS_INIT;
+    o.skip_validation = true;
+    bk_status sb = bk_json_decode(&b, m, body, strlen(body), &o, &eb);
+    if (sb == BK_OK) {
+        sb = bk_validate(m, &b, 0, &eb);
+        bk_clear(m, &b);
+    } else if (sa == BK_EVALIDATION) {
+        fprintf(stderr, "%s: a shape problem without validation only\n", body);
+        fail();
+    }
+    if (sa == BK_OK)
+        bk_clear(m, &a);
+    char *ta = problems_text(ea), *tb = problems_text(eb);
+    if (sa != sb || strcmp(ta, tb) != 0) {
+        fprintf(stderr, "%s:\n inline (%s):\n%s bk_validate (%s):\n%s", body,
+            bk_status_name(sa), ta, bk_status_name(sb), tb);
+        fail();
+    }
+    free(ta);
+    free(tb);
+    bk_error_free(ea);
+    bk_error_free(eb);
+    return sa == BK_OK;
+}
+
+static void fast_and_full_checks_agree_at_the_boundaries(void **state)
+{
+    (void)state;
+    bk_model *m = NULL;
+    bk_error *err = NULL;
+    assert_int_equal(bk_model_new(&m, &EDGE_DEF, &err), BK_OK);
+    static const struct { const char *field, *json; bool ok; } cases[] = {
+        /* lengths in code points: ASCII and not, raw and escaped, at the limits */
+        { "s", "\"ab\"", false }, { "s", "\"abc\"", true }, { "s", "\"abcde\"", true },
+        { "s", "\"abcdef\"", false }, { "s", "\"\"", false },
+        { "s", "\"\xc3\xa9\xc3\xa9\"", false },                   /* 2 cp, 4 bytes */
+        { "s", "\"\xc3\xa9\xc3\xa9\xc3\xa9\"", true },            /* 3 cp, 6 bytes */
+        { "s", "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"", true },   /* 5 cp, 10 bytes */
+        { "s", "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"", false }, /* 6 cp */
+        { "s", "\"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\"", false },   /* 2 cp, 8 bytes */
+        { "s", "\"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\"", true }, /* 3 cp, 12 bytes */
+        { "s", "\"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\"", true },
+        { "s", "\"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00a\"", false },
+        { "s", "\"\\u00e9\\u00e9\"", false }, { "s", "\"\\u00e9\\u00e9\\u00e9\"", true },
+        { "s", "\"a\\u00e9\xe6\x97\xa5\"", true }, { "s", "\"e\xcc\x81\"", false },
+        { "s", "\"\\n\\t\"", false }, { "s", "\"\\n\\t\\\"\"", true },
+        { "s", "\"\xff\xfe\xfd\"", false },                       /* invalid UTF-8 */
+        { "s", "\"ab\xc3\"", false }, { "s", "\"\\ud800abc\"", false },
+        /* pattern + max_len */
+        { "p", "\"abcd\"", true }, { "p", "\"abcde\"", false }, { "p", "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"", true },
+        { "p", "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"", false }, { "p", "\"ab1\"", false },
+        { "p", "\"\"", false },
+        /* emails at the edges */
+        { "e", "\"a@b\"", true }, { "e", "\"a.b@c.d\"", true }, { "e", "\".a@b.c\"", false },
+        { "e", "\"a.@b.c\"", false }, { "e", "\"a..b@c.d\"", false }, { "e", "\"@b.c\"", false },
+        { "e", "\"a@\"", false }, { "e", "\"a@b.\"", false }, { "e", "\"a@.b\"", false },
+        { "e", "\"a@-b.c\"", false }, { "e", "\"a@b-.c\"", false }, { "e", "\"a@b.1\"", false },
+        { "e", "\"a@b.1a\"", true }, { "e", "\"a@[1.2.3.4]\"", true }, { "e", "\"a@[IPv6:::1]\"", true },
+        { "e", "\"a@[1.2.3]\"", false }, { "e", "\"a@b@c\"", false }, { "e", "\"\xc3\xa9@b.c\"", false },
+        { "e", "\"a@\xc3\xa9.c\"", false }, { "e", "\"!#$%&'*+/=?^_`{|}~-@x.y\"", true },
+        { "e", "\"a b@c.d\"", false }, { "e", "\"a@b..c\"", false }, { "e", "\"\"", false },
+        { "e", "\"\\u0061@b.c\"", true },
+        /* elements: lengths at the limits, ASCII and not */
+        { "tags", "[]", true }, { "tags", "[\"ab\",\"abc\"]", true }, { "tags", "[\"a\"]", false },
+        { "tags", "[\"abcd\"]", false }, { "tags", "[\"\xc3\xa9\xc3\xa9\"]", true },
+        { "tags", "[\"\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\"]", true },
+        { "tags", "[\"\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\"]", false },
+        { "tags", "[\"\xc3\xa9\"]", false }, { "tags", "[\"ab\",\"ab\",\"ab\",\"ab\"]", false },
+        { "tags", "[\"ab\",\"x\",\"abcd\",\"ab\"]", false }, { "tags", "[\"ab\",7]", false },
+        { "tags", "[\"ab\",\"\xff\"]", false },
+        /* integer bounds: exclusive fractions, 2^53, the ends of the 64-bit ranges */
+        { "i8", "-4", false }, { "i8", "-3", true }, { "i8", "100", true }, { "i8", "101", false },
+        { "i8", "127", false }, { "i8", "-128", false },
+        { "i64", "9007199254740991", false }, { "i64", "9007199254740992", true },
+        { "i64", "9007199254740993", true }, { "i64", "-9223372036854775808", false },
+        { "big", "-9223372036854775808", false }, { "big", "-9223372036854775807", true },
+        { "big", "9223372036854775807", true }, { "big", "0", true },
+        { "u64", "18446744073709549568", false }, { "u64", "18446744073709549569", true },
+        { "u64", "18446744073709551615", true }, { "u64", "0", false },
+        { "u32", "0", false }, { "u32", "1", true }, { "u32", "4294967295", true },
+        /* float bounds: exclusive ends, the smallest values past them, -0 */
+        { "f32", "0", false }, { "f32", "-0.0", false }, { "f32", "1e-45", true },
+        { "f32", "0.99999994", true }, { "f32", "1", false }, { "f32", "0.999999999", false },
+        { "f64", "-1.5", true }, { "f64", "-1.5000000000000002", false }, { "f64", "2.5", false },
+        { "f64", "2.4999999999999996", true }, { "f64", "5e-324", true },
+        /* bytes, maps, lists of numbers, one_of */
+        { "b", "\"\"", false }, { "b", "\"QQ==\"", true }, { "b", "\"QUJD\"", true },
+        { "b", "\"QUJDRA==\"", false },
+        { "m", "{}", true }, { "m", "{\"a\":\"xy\",\"b\":\"\xc3\xa9\xc3\xa9\"}", true },
+        { "m", "{\"a\":\"xyz\"}", false }, { "m", "{\"a\":\"\",\"b\":\"\",\"c\":\"\"}", false },
+        { "nums", "[]", false }, { "nums", "[1,2]", true }, { "nums", "[1,0]", false },
+        { "one", "\"x\"", true }, { "one", "\"\\u00e9\"", true }, { "one", "\"y\"", false },
+        { "one", "\"xx\"", false },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool ok = check_paths_agree(m, cases[i].field, cases[i].json);
+        if (ok != cases[i].ok) {
+            fprintf(stderr, "case %zu: %s = %s: expected %s\n", i, cases[i].field, cases[i].json,
+                cases[i].ok ? "valid" : "invalid");
+            fail();
+        }
+    }
+    /* emails and local parts at the byte limits (64, 254) */
+    char local[80], json[400];
+    memset(local, 'a', sizeof(local));
+    for (size_t ln = 62; ln <= 66; ln++) {
+        snprintf(json, sizeof(json), "\"%.*s@x.io\"", (int)ln, local);
+        assert_true(check_paths_agree(m, "e", json) == (ln <= 64));
+    }
+    for (size_t total = 252; total <= 256; total++) {
+        /* a@ + labels of 63 and the rest */
+        char dom[300];
+        size_t dn = total - 2, k = 0;
+        while (k < dn) {
+            size_t run = dn - k > 63 ? 63 : dn - k;
+            if (k && dn - k > 1) {
+                dom[k++] = '.';
+                run = run > dn - k ? dn - k : run;
+            }
+            memset(dom + k, 'b', run);
+            k += run;
+        }
+        snprintf(json, sizeof(json), "\"a@%.*s\"", (int)dn, dom);
+        assert_true(check_paths_agree(m, "e", json) == (total <= 254));
+    }
+    bk_model_unref(m);
+}
+
+/* Random strings and numbers around the limits: the two paths agree. */
+static void fast_and_full_checks_agree_on_random_values(void **state)
+{
+    (void)state;
+    bk_model *m = NULL;
+    bk_error *err = NULL;
+    assert_int_equal(bk_model_new(&m, &EDGE_DEF, &err), BK_OK);
+    static const char *const pieces[] = {
+        "a", "b", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\\u00e9", "\\ud83d\\ude00",
+        ".", "@", "-", "1", "\\n", "[", "]", ":", "\\u0041", "\xc3", "\xff",
+    };
+    static const char *const fields[] = { "s", "e", "p", "one" };
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    char json[256];
+    for (int iter = 0; iter < 4000; iter++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        size_t n = x % 8, k = 0;
+        json[k++] = '"';
+        uint64_t y = x;
+        for (size_t i = 0; i < n; i++) {
+            y = y * 6364136223846793005ull + 1442695040888963407ull;
+            const char *pc = pieces[(y >> 33) % (sizeof(pieces) / sizeof(pieces[0]))];
+            /* mostly valid UTF-8: the lone bytes are rare */
+            if ((pc[0] == '\xc3' || pc[0] == '\xff') && !pc[1] && (y >> 20) % 8)
+                pc = "a";
+            memcpy(json + k, pc, strlen(pc));
+            k += strlen(pc);
+        }
+        json[k++] = '"';
+        json[k] = '\0';
+        check_paths_agree(m, fields[(x >> 40) % 4], json);
+        char list[300];
+        snprintf(list, sizeof(list), "[%s,\"ab\"]", json);
+        check_paths_agree(m, "tags", list);
+        snprintf(json, sizeof(json), "%d", (int)(x % 220) - 110);
+        check_paths_agree(m, "i8", json);
+        snprintf(json, sizeof(json), "[%d]", (int)(x % 5) - 2);
+        check_paths_agree(m, "nums", json);
+        snprintf(json, sizeof(json), "%.17g", ((double)(x % 2001) - 1000.0) / 400.0);
+        check_paths_agree(m, (x >> 52) % 2 ? "f32" : "f64", json);
+    }
+    bk_model_unref(m);
+}
+
 /* ---- model errors: constraints that cannot apply ------------------------------ */
 
 typedef struct { int32_t n; char *s; bk_strs l; } Bad;
@@ -357,6 +612,8 @@ int main(void)
         cmocka_unit_test(internal_errors_do_not_leak_details),
         cmocka_unit_test(validation_can_be_skipped_and_run_on_demand),
         cmocka_unit_test(bad_constraints_fail_the_build),
+        cmocka_unit_test(fast_and_full_checks_agree_at_the_boundaries),
+        cmocka_unit_test(fast_and_full_checks_agree_on_random_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

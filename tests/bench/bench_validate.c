@@ -9,8 +9,15 @@
  *   3. the same constrained model, validated (the default).
  * The figure of interest is (3) / (2) - 1: the share validation adds to
  * decode time. Target: <= 15%. Timing is reported, never asserted.
+ * Because (2) and (3) of one round run back to back, the per-round ratio
+ * is printed too (its median and range): on a shared machine it is less
+ * sensitive to load drifting between rounds than best against best.
  *
- *   bench_validate [N=100000] [R=7]
+ *   bench_validate [N=100000] [R=7] [ONLY]
+ *
+ * ONLY (1, 2 or 3) runs one of the three ways alone, R times, for
+ * profilers: `valgrind --tool=callgrind bench_validate 10000 1 3` minus the
+ * same with 2 is the instruction cost of validation.
  */
 #include "users_gen.h"
 
@@ -62,10 +69,21 @@ static double decode_all(bk_model *m, const users_doc *doc, User *out, bool vali
     return t1 - t0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 100000;
     int runs = argc > 2 ? atoi(argv[2]) : 7;
+    int only = argc > 3 ? atoi(argv[3]) : 0;
+    if (runs < 1 || runs > 1000 || only < 0 || only > 3) {
+        fprintf(stderr, "usage: bench_validate [N] [R (1..1000)] [ONLY (1..3)]\n");
+        return 2;
+    }
     users_doc doc;
     users_gen(&doc, n, 42);
     bk_model *plain = NULL, *checked = NULL;
@@ -77,13 +95,17 @@ int main(int argc, char **argv)
     }
     User *out = ug_xcalloc(n, sizeof(User));
     double best[3] = { 1e9, 1e9, 1e9 };
+    double ratio[1000];
     const char *names[3] = {
         "decode, plain model",
         "decode, constrained model, skip_validation",
         "decode + validate, constrained model",
     };
     for (int r = 0; r < runs; r++) {
+        double t_round[3] = { 0, 0, 0 };
         for (int k = 0; k < 3; k++) {
+            if (only && k != only - 1)
+                continue;
             size_t got;
             bk_model *m = k == 0 ? plain : checked;
             double t = decode_all(m, &doc, out, k == 2, &got);
@@ -91,11 +113,21 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s: %zu of %zu records\n", names[k], got, n);
                 return 1;
             }
+            t_round[k] = t;
             if (t < best[k])
                 best[k] = t;
             for (size_t i = 0; i < got; i++)
                 bk_clear(m, &out[i]);
         }
+        ratio[r] = t_round[1] > 0 ? t_round[2] / t_round[1] - 1.0 : 0;
+    }
+    if (only) {
+        printf("%s: best of %d runs %.1f ms\n", names[only - 1], runs, best[only - 1] * 1e3);
+        free(out);
+        bk_model_unref(plain);
+        bk_model_unref(checked);
+        users_doc_free(&doc);
+        return 0;
     }
     printf("libbackend validation benchmark: %zu records, %.2f MB, best of %d runs\n", n,
         doc.len / 1e6, runs);
@@ -104,6 +136,9 @@ int main(int argc, char **argv)
     double added = best[2] / best[1] - 1.0;
     printf("validation adds %.1f%% to decode time (constrained model)   target <= 15%%: %s\n",
         added * 100.0, added <= 0.15 ? "PASS" : "MISS");
+    qsort(ratio, (size_t)runs, sizeof(double), cmp_double);
+    printf("per-round ratio (3)/(2) - 1: median %.1f%%, range %.1f%% .. %.1f%%\n",
+        ratio[runs / 2] * 100.0, ratio[0] * 100.0, ratio[runs - 1] * 100.0);
     printf("constrained decode+validate vs plain decode: %+.1f%%\n", (best[2] / best[0] - 1.0) * 100.0);
     free(out);
     bk_model_unref(plain);
