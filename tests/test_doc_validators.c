@@ -372,6 +372,75 @@ static void encode_field_gives_a_validator_the_value_as_json(void **state)
     bk_model_unref(m);
 }
 
+/* Allocation failures anywhere in a load with a resolver: a clean
+ * BK_ENOMEM, every resolved payload released, nothing leaked. */
+static long g_fail_at = -1, g_count, g_live;
+
+static void *chaos_malloc(size_t n)
+{
+    if (g_count++ == g_fail_at)
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        g_live++;
+    return p;
+}
+
+static void *chaos_realloc(void *p, size_t n)
+{
+    if (g_count++ == g_fail_at)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && !p)
+        g_live++;
+    return q;
+}
+
+static void chaos_free(void *p)
+{
+    if (p)
+        g_live--;
+    free(p);
+}
+
+static void load_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    assert_int_equal(bk_set_allocator(chaos_malloc, chaos_realloc, chaos_free), BK_OK);
+    g_live = 0;
+    for (long n = 0;; n++) {
+        resolver_state rs;
+        memset(&rs, 0, sizeof(rs));
+        bk_doc_options o = BK_DOC_OPTIONS_INIT;
+        o.resolve = resolve;
+        o.release = release;
+        o.payload = &rs;
+        bk_model *m = NULL;
+        bk_error *err = NULL;
+        g_fail_at = n;
+        g_count = 0;
+        bk_status st = bk_model_from_doc_ex(&m, DOC, strlen(DOC), &o, &err);
+        bool done = g_count <= n;            /* no allocation failed */
+        g_fail_at = -1;
+        if (st == BK_OK) {
+            assert_non_null(m);
+            assert_int_equal(rs.resolved, 2);
+            bk_model_unref(m);
+        } else {
+            assert_int_equal(st, BK_ENOMEM);
+            assert_null(m);
+            bk_error_free(err);
+        }
+        assert_int_equal(rs.released, rs.resolved);
+        assert_int_equal(g_live, 0);
+        if (done) {
+            assert_int_equal(st, BK_OK);
+            break;
+        }
+    }
+    assert_int_equal(bk_set_allocator(NULL, NULL, NULL), BK_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +450,7 @@ int main(void)
         cmocka_unit_test(names_survive_a_round_trip),
         cmocka_unit_test(resolved_function_is_the_only_check),
         cmocka_unit_test(encode_field_gives_a_validator_the_value_as_json),
+        cmocka_unit_test(load_survives_every_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

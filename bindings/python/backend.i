@@ -322,6 +322,8 @@ struct bk_report {};
 %ignore bk_buf_detach;
 %ignore bk_builder_field_validator;
 %ignore bk_builder_model_validator;
+/* bound by src/pyvalid.c with a Python resolver instead of bk_doc_options */
+%ignore bk_model_from_doc_ex;
 /* Functions on struct storage: replaced by record-checked versions below. */
 %ignore bk_clear;
 %ignore bk_json_decode;

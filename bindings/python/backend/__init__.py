@@ -21,6 +21,7 @@ from ._errors import Error, STATUS, error_class
 from ._errors import _CLASSES as _error_classes
 from ._model import (Model, field, Kind, Ptr, union, FieldDescriptor, load_models,
                      decode_list, encode_list, to_json, models_openapi)
+from ._validators import field_validator, model_validator, ValidationProblem
 
 # One exception class per C status (see _errors.py): bk.ValidationError, ...
 globals().update({name: cls for name, cls in _error_classes.items()})
@@ -40,6 +41,7 @@ f64 = _Annotated[float, Kind("f64")]
 __version__ = _backend.bk_version()
 
 __all__ = ["Model", "field", "Kind", "Ptr", "union", "FieldDescriptor", "load_models", "decode_list",
-           "encode_list", "to_json", "models_openapi", "Error", "STATUS", "error_class", "lib",
+           "encode_list", "to_json", "models_openapi", "field_validator",
+           "model_validator", "ValidationProblem", "Error", "STATUS", "error_class", "lib",
            "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64"] + \
           sorted(_error_classes)

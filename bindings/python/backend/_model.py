@@ -18,6 +18,7 @@ import typing
 import uuid
 
 from . import _backend as _b
+from . import _validators
 from ._errors import Error, error_class
 
 __all__ = ["Model", "field", "Kind", "Ptr", "union", "FieldDescriptor", "load_models",
@@ -856,6 +857,7 @@ def _describe(cls):
                                 % (cls.__name__, fname))
             entry = _field_entry(cls, fname, t, optional, finfo, default)
             fields.append(_FieldSpec(fname, t, optional, entry))
+        _validators.annotate(cls, raw, fields)
         raw["fields"] = [f.raw for f in fields]
         desc.raw = raw
         desc.fields = fields
@@ -867,8 +869,9 @@ def _describe(cls):
     return desc
 
 
-def _document(cls):
-    """The model description document of a class (a dict)."""
+def _document(cls, classes=None):
+    """The model description document of a class (a dict); classes, when
+    given, receives its models' classes by model name."""
     desc = _describe(cls)
     if desc.doc is not None:
         doc = dict(desc.doc)
@@ -876,6 +879,8 @@ def _document(cls):
         return doc
     models, unions, enums = [], [], []
     seen_m, seen_u, seen_e = {}, {}, {}
+    if classes is not None:
+        seen_m = classes
 
     def add_enum(e):
         prev = seen_e.get(e.name)
@@ -970,8 +975,15 @@ def _build(cls):
 
 def _build_locked(cls):
     desc = _describe(cls)
-    doc = _document(cls)
-    handle = _b.bk_model_from_doc(json.dumps(doc, ensure_ascii=False))
+    classes = {}
+    doc = _document(cls, classes)
+    # validator names resolve to the classes' @field_validator/@model_validator
+    # functions; a name without one is an error (BK_EMODEL)
+    text = json.dumps(doc, ensure_ascii=False)
+    if desc.doc is not None:      # loaded from a document: names only (docs/python.md)
+        handle = _b.bk_model_from_doc(text)
+    else:
+        handle = _b.bk_model_from_doc_ex(text, _validators.resolver(classes, _field_value))
     n = _b.bk_model_field_count(handle)
     if n != len(desc.fields):
         raise RuntimeError("%s: the C model has %d fields, the class %d"
@@ -986,6 +998,14 @@ def _build_locked(cls):
     cls._bk_info = info
     cls._bk_by_name = {f.name: f for f in desc.fields}
     return info
+
+
+def _field_value(cls, fname, v):
+    """Field fname of cls as Python reads it, from its JSON value."""
+    for f in _describe(cls).fields:
+        if f.name == fname:
+            return _value_from_json(f.type, v)
+    return v
 
 
 # ---- the metaclass and the base class ----------------------------------------------------

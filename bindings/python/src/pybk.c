@@ -198,6 +198,10 @@ static PyObject *raise_problem(bk_status st, const char *path, const char *code,
 /* Raise for err (consumed), its problems rewritten by ctx. */
 static PyObject *raise_ctx(bk_error *err, const problem_ctx *ctx)
 {
+    if (pyvalid_pending_raise()) {   /* a Python validator raised: that wins */
+        bk_error_free(err);
+        return NULL;
+    }
     if (!err)
         return pybk_raise_status(BK_ERROR, "unknown error");
     PyObject *problems = PyList_New(0);
@@ -2043,6 +2047,8 @@ typedef struct elem_error {
 static PyObject *raise_list_errors(elem_error *errs, size_t nerr, const char *doc, size_t len,
     size_t max_errors, bool stopped)
 {
+    if (pyvalid_pending_raise())     /* a Python validator raised: that wins */
+        return NULL;
     PyObject *problems = PyList_New(0);
     if (!problems)
         return NULL;
@@ -2351,7 +2357,7 @@ int pybk_init(PyObject *module, const pybk_hooks *hooks)
         PyModule_AddObjectRef(module, "ModelBase", (PyObject *)&ModelBase_Type) < 0 ||
         PyModule_AddObjectRef(module, "Field", (PyObject *)&FieldDesc_Type) < 0)
         return -1;
-    if (PyModule_AddFunctions(module, pybk_functions) < 0)
+    if (PyModule_AddFunctions(module, pybk_functions) < 0 || pyvalid_init(module, hooks) < 0)
         return -1;
     /* SWIG's builtin mode lists the public names in __all__ (its Python
      * proxy imports *): add ours. */

@@ -46,4 +46,12 @@ PyObject *pybk_json_to_py(const json_t *v);
  * keys, model instances) as a new jansson value, or NULL + exception. */
 json_t *pybk_py_to_json(PyObject *o);
 
+/* Python callables as custom validators (src/pyvalid.c): adds
+ * bk_model_from_doc_ex(doc, resolve) to the module. 0 or -1. */
+int pyvalid_init(PyObject *module, const pybk_hooks *hooks);
+/* When a Python validator raised on this thread during the last
+ * validation, raise that exception (1); else 0. Called wherever a failed
+ * C call becomes an exception. */
+int pyvalid_pending_raise(void);
+
 #endif
