@@ -322,6 +322,48 @@ class FieldValidators(unittest.TestCase):
             Order.from_json(order(orderName="a b"))
 
 
+class Thin(unittest.TestCase):
+    DOC = json.dumps({"bk_model": 1, "root": "A", "models": [
+        {"name": "A", "validator": "whole",
+         "fields": [{"name": "s", "type": "str", "validator": "nonempty"}]}]})
+
+    def test_resolver(self):
+        seen = []
+
+        def resolve(model, field, name):
+            seen.append((model, field, name))
+            if name == "nonempty":
+                return lambda data: None if json.loads(data) else [(None, "empty", "empty", None)]
+            return lambda data: [("s", "whole", "whole " + data.decode(), '{"n": 1}')]
+
+        m = bk.lib.bk_model_from_doc_ex(self.DOC, resolve)
+        self.assertEqual(seen, [("A", "s", "nonempty"), ("A", None, "whole")])
+        r = bk.lib.bk_record_new(m)
+        with self.assertRaises(bk.ValidationError) as cm:
+            bk.lib.bk_record_decode(r, b'{"s": ""}', None)
+        # on decode, a model validator runs only when its fields had no problems
+        self.assertEqual(cm.exception.errors, [
+            {"path": "$.s", "code": "custom:empty", "message": "empty", "params": {}}])
+        with self.assertRaises(bk.ValidationError) as cm:
+            bk.lib.bk_record_decode(r, b'{"s": "x"}', None)
+        self.assertEqual(cm.exception.errors, [
+            {"path": "$.s", "code": "custom:whole", "message": 'whole {"s":"x"}',
+             "params": {"n": 1}}])
+        self.assertIn('"validator":"whole"', bk.lib.bk_model_to_doc(m, False))
+
+    def test_unknown_and_failing_resolvers(self):
+        with self.assertRaises(bk.ModelError) as cm:
+            bk.lib.bk_model_from_doc_ex(self.DOC, lambda model, field, name: None)
+        self.assertEqual(str(cm.exception), 'model A, field s: no validator named "nonempty"')
+
+        def boom(model, field, name):
+            raise LookupError(name)
+        with self.assertRaises(LookupError):
+            bk.lib.bk_model_from_doc_ex(self.DOC, boom)
+        with self.assertRaises(TypeError):
+            bk.lib.bk_model_from_doc_ex(self.DOC, lambda *a: 42)
+
+
 class Threads(unittest.TestCase):
     def test_validators_run_in_decodes_without_the_gil(self):
         seen = set()
