@@ -9,8 +9,11 @@
  * numbered parameters. Values are always bound; identifiers come from the
  * model (validated and quoted).
  *
- * Locking: the pool (conns[].in_use/in_tx/owner/users) is guarded by
- * root->mu with root->cv signalled when a connection is returned. The list
+ * Locking: a pooled connection is taken by a compare-and-swap on its
+ * state (conns[].state/owner/users are atomics; in_tx belongs to the
+ * holder); root->mu serialises re-entrant checkouts and waiting, with
+ * root->cv signalled when a connection is returned to a waiter (see
+ * bk__conn_for). The list
  * of registered tables is append-only and published with an atomic store,
  * so lookups take no lock; registrations serialise on root->reg_mu. A
  * connection is used by one thread at a time: a transaction's by its
@@ -383,6 +386,9 @@ void bk__stmt_put(bk__conn *c, bk__stmt *e)
 
 static bk_status conn_open(bk__conn *c, bk_store *root, bk_error **err)
 {
+    atomic_init(&c->state, 0);
+    atomic_init(&c->owner, 0);
+    atomic_init(&c->users, 0);
     c->drv = root->drv;
     c->cap = root->opts.statement_cache;
     if (c->cap) {
@@ -459,6 +465,28 @@ static void deadline_after(struct timespec *ts, int ms)
     }
 }
 
+/* The calling thread's identity for the pool (the address of a
+ * thread-local: unique among live threads, and an atomic word), and how
+ * many pooled connections it holds, of any store. */
+static _Thread_local char t_self;
+static _Thread_local long t_held;
+#define SELF_ID ((uintptr_t)(void *)&t_self)
+
+/* Claim connection c if it is free (lock-free; the claimer owns it). */
+static inline bool conn_claim(bk__conn *c, bool exclusive)
+{
+    int free_ = 0;
+    if (atomic_load_explicit(&c->state, memory_order_relaxed) != 0 ||
+            !atomic_compare_exchange_strong_explicit(&c->state, &free_, 1,
+                memory_order_seq_cst, memory_order_relaxed))
+        return false;
+    c->in_tx = exclusive;
+    atomic_store_explicit(&c->users, 1, memory_order_relaxed);
+    atomic_store_explicit(&c->owner, SELF_ID, memory_order_relaxed);
+    t_held++;
+    return true;
+}
+
 /*
  * Check a connection out of the pool. A thread that already holds a
  * pooled connection outside a transaction (an open cursor) gets that one
@@ -466,6 +494,14 @@ static void deadline_after(struct timespec *ts, int ms)
  * free connection; when none is free, wait up to busy_timeout_ms
  * (BK_EBUSY). When every connection is held by the calling thread, waiting
  * could never end: BK_EMISUSE at once.
+ *
+ * A thread holding no pooled connection takes a free one without the
+ * pool's mutex (a compare-and-swap on its state). The mutex serialises the
+ * rest: re-entrant checkouts, and waiting. A waiter announces itself
+ * (waiters, sequentially consistent) before its last look at the states,
+ * and a releaser frees the state before it looks at waiters, so either the
+ * waiter sees the free connection or the releaser sees the waiter and
+ * signals (under the mutex, which the waiter holds until it waits).
  */
 bk_status bk__conn_for(bk__conn **out, bool *release, bk_store *s, bool exclusive,
     bk_error **err)
@@ -476,7 +512,15 @@ bk_status bk__conn_for(bk__conn **out, bool *release, bk_store *s, bool exclusiv
         return BK_OK;
     }
     bk_store *root = s;
-    pthread_t self = pthread_self();
+    if (t_held == 0) {
+        for (size_t i = 0; i < root->nconns; i++)
+            if (conn_claim(&root->conns[i], exclusive)) {
+                *out = &root->conns[i];
+                *release = true;
+                return BK_OK;
+            }
+    }
+    uintptr_t self = SELF_ID;
     struct timespec deadline;
     bool have_deadline = false;
     bk_status st = BK_OK;
@@ -486,38 +530,32 @@ bk_status bk__conn_for(bk__conn **out, bool *release, bk_store *s, bool exclusiv
         bool all_mine = true;
         for (size_t i = 0; i < root->nconns && !got; i++) {
             bk__conn *c = &root->conns[i];
-            if (!c->in_use || !pthread_equal(c->owner, self))
+            if (atomic_load(&c->state) == 0 || atomic_load(&c->owner) != self)
                 all_mine = false;
             else if (!exclusive && !c->in_tx)
                 got = c;
         }
         if (got) {
-            got->users++;
+            atomic_fetch_add(&got->users, 1);
             break;
         }
         for (size_t i = 0; i < root->nconns && !got; i++)
-            if (!root->conns[i].in_use)
+            if (conn_claim(&root->conns[i], exclusive))
                 got = &root->conns[i];
-        if (got) {
-            got->in_use = true;
-            got->in_tx = exclusive;
-            got->owner = self;
-            got->users = 1;
+        if (got || all_mine)
             break;
-        }
-        if (all_mine) {
-            st = bk__error_set(err, BK_EMISUSE, "every connection of the store is held by this "
-                "thread (an open transaction or cursor): use the transaction handle, or "
-                "finish the cursor first");
-            break;
-        }
         if (!have_deadline) {
             deadline_after(&deadline, root->opts.busy_timeout_ms);
             have_deadline = true;
         }
-        root->waiters++;
-        int w = pthread_cond_timedwait(&root->cv, &root->mu, &deadline);
-        root->waiters--;
+        atomic_fetch_add(&root->waiters, 1);
+        for (size_t i = 0; i < root->nconns && !got; i++)
+            if (conn_claim(&root->conns[i], exclusive))
+                got = &root->conns[i];
+        int w = got ? 0 : pthread_cond_timedwait(&root->cv, &root->mu, &deadline);
+        atomic_fetch_sub(&root->waiters, 1);
+        if (got)
+            break;
         if (w == ETIMEDOUT) {
             st = bk__error_set(err, BK_EBUSY, "no connection of the pool became free within "
                 "%d ms", root->opts.busy_timeout_ms);
@@ -525,6 +563,10 @@ bk_status bk__conn_for(bk__conn **out, bool *release, bk_store *s, bool exclusiv
         }
     }
     pthread_mutex_unlock(&root->mu);
+    if (st == BK_OK && !got)
+        st = bk__error_set(err, BK_EMISUSE, "every connection of the store is held by this "
+            "thread (an open transaction or cursor): use the transaction handle, or "
+            "finish the cursor first");
     *out = got;
     *release = st == BK_OK;
     return st;
@@ -532,15 +574,18 @@ bk_status bk__conn_for(bk__conn **out, bool *release, bk_store *s, bool exclusiv
 
 void bk__conn_release(bk_store *root, bk__conn *c)
 {
-    pthread_mutex_lock(&root->mu);
-    if (--c->users <= 0) {
-        c->users = 0;
-        c->in_use = false;
-        c->in_tx = false;
-        if (root->waiters)
-            pthread_cond_broadcast(&root->cv);
+    if (atomic_fetch_sub_explicit(&c->users, 1, memory_order_acq_rel) > 1)
+        return;                             /* still held (re-entrant checkout) */
+    if (atomic_load_explicit(&c->owner, memory_order_relaxed) == SELF_ID)
+        t_held--;
+    c->in_tx = false;
+    atomic_store_explicit(&c->owner, 0, memory_order_relaxed);
+    atomic_store_explicit(&c->state, 0, memory_order_seq_cst);
+    if (atomic_load_explicit(&root->waiters, memory_order_seq_cst) > 0) {
+        pthread_mutex_lock(&root->mu);
+        pthread_cond_broadcast(&root->cv);
+        pthread_mutex_unlock(&root->mu);
     }
-    pthread_mutex_unlock(&root->mu);
 }
 
 /* ---- open and close -------------------------------------------------------------- */
@@ -631,6 +676,7 @@ bk_status bk_store_open(bk_store **out, const char *uri, const bk_store_options 
     atomic_init(&s->refs, 1);
     atomic_init(&s->closed, false);
     atomic_init(&s->tables, NULL);
+    atomic_init(&s->waiters, 0);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1570,7 +1616,16 @@ static bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__tab
 {
     bk_store_value v;
     bk_status st = value_of(&v, cn, t, c, p, slot, err);
-    return st == BK_OK ? bind_vals(cn->drv, s, i, 1, &v, err) : st;
+    if (st != BK_OK)
+        return st;
+    const bk_store_driver *d = cn->drv;
+    switch (v.type) {   /* one value: no need for bind_row */
+    case BK_SQL_INTEGER: return d->bind_i64(s, i, v.i, err);
+    case BK_SQL_REAL: return d->bind_f64(s, i, v.f, err);
+    case BK_SQL_TEXT: return d->bind_text(s, i, v.p, v.n, err);
+    case BK_SQL_BLOB: return d->bind_blob(s, i, v.p, v.n, err);
+    default: return d->bind_null(s, i, err);
+    }
 }
 
 /*

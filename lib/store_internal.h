@@ -181,11 +181,11 @@ typedef struct bk__conn {
     size_t ncached, cap;
     bk__stmt **slots;          /* by bk__sql.slot: cached statements of fixed texts */
     uint32_t nslots;
-    /* pool state (guarded by the root's mutex) */
-    bool in_use;               /* checked out */
-    bool in_tx;                /* by a transaction (exclusive) */
-    pthread_t owner;
-    int users;                 /* nested checkouts by the owner (not in_tx) */
+    /* pool state (see bk__conn_for) */
+    atomic_int state;          /* 0: free; 1: checked out (claimed by compare-and-swap) */
+    atomic_uintptr_t owner;    /* the holding thread's pool identity (0: none) */
+    atomic_int users;          /* nested checkouts by the owner (not in_tx) */
+    bool in_tx;                /* by a transaction (exclusive); the holder's */
     /* per-column scratch for values encoded before binding */
     bk_buf *scratch;
     size_t nscratch;
@@ -209,7 +209,7 @@ struct bk_store {
     size_t nconns;
     pthread_mutex_t mu;        /* pool */
     pthread_cond_t cv;
-    int waiters;               /* threads waiting on cv (guarded by mu) */
+    atomic_int waiters;        /* threads waiting on cv */
     pthread_mutex_t reg_mu;    /* serialises registrations */
     uint32_t next_slot;        /* statement slots handed out (guarded by reg_mu) */
     _Atomic(bk__table *) tables;

@@ -25,7 +25,11 @@
 #define DB(c) ((sqlite3 *)(void *)(c))
 #define ST(s) ((sqlite3_stmt *)(void *)(s))
 
-/* Map a result code (extended) to a status, with SQLite's message. */
+/* Map a result code (extended) to a status, with SQLite's message. Out of
+ * line: the hot wrappers stay small. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
 static bk_status fail(sqlite3 *db, int rc, const char *what, bk_error **err)
 {
     bk_status st;
