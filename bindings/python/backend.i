@@ -602,3 +602,152 @@ static const pybk_hooks pybk__hooks = { pybk__model_from_py, pybk__model_to_py, 
   if (pybk_init(m, &pybk__hooks) < 0)
     return NULL;
 %}
+
+/* ---- storage (src/pystore.c) ----------------------------------------------------------
+ * Stores, transactions, queries and cursors are handles of pystore.c
+ * (_backend.bk_store, bk_query, bk_cursor) that know when they are closed
+ * or ended: using one then raises MisuseError instead of touching freed
+ * memory. The functions keep their C names and argument order, with these
+ * differences: outputs are return values; `obj`/`out` take a bk_record of
+ * the model or a backend.Model instance; keys are Python values of the key's
+ * type (int, str, uuid.UUID / text / 16 bytes; timestamps and dates as
+ * integers); migrations are a sequence of (version, name, sql) tuples (no
+ * count); bk_store_update takes a sequence of field names or None;
+ * bk_store_transact calls a Python callable fn(tx) (no payload), and an
+ * exception fn raises is re-raised (a BusyError makes C retry). Every call
+ * that may touch the database releases the GIL (pystore.c does it, and
+ * transact's callback takes it back). Storage handles hold connections and
+ * locks, so their release functions are bound too, idempotent:
+ * bk_store_close (a transaction: rolled back), bk_query_free,
+ * bk_cursor_free; the destructors do the same.
+ */
+%{
+#include "pystore.h"
+
+static bk_record *pystore__record_from_py(PyObject *o)
+{
+    void *p = NULL;
+    if (!SWIG_IsOK(SWIG_ConvertPtr(o, &p, SWIGTYPE_p_bk_record, 0)))
+        return NULL;
+    return (bk_record *)p;
+}
+
+static const pystore_hooks pystore__hooks = { pybk__model_from_py, pystore__record_from_py };
+%}
+
+%ignore bk_store_open; %ignore bk_store_close; %ignore bk_store_register; %ignore bk_store_diff;
+%ignore bk_store_migrate; %ignore bk_store_pending; %ignore bk_store_insert;
+%ignore bk_store_insert_many; %ignore bk_store_get; %ignore bk_store_update;
+%ignore bk_store_upsert; %ignore bk_store_delete; %ignore bk_store_begin; %ignore bk_store_commit;
+%ignore bk_store_rollback; %ignore bk_store_transact; %ignore bk_query_new; %ignore bk_query_free;
+%ignore bk_query_where; %ignore bk_query_where_i64; %ignore bk_query_where_f64;
+%ignore bk_query_where_str; %ignore bk_query_where_bool; %ignore bk_query_group_begin;
+%ignore bk_query_group_end; %ignore bk_query_order_by; %ignore bk_query_limit;
+%ignore bk_query_offset; %ignore bk_query_after; %ignore bk_query_count; %ignore bk_query_run;
+%ignore bk_cursor_next; %ignore bk_cursor_token; %ignore bk_cursor_free;
+%ignore bk_migration; %ignore bk_tx_fn;
+%include <backend/store.h>
+
+%extend bk_store_options {
+  bk_store_options() {
+    bk_store_options *o = calloc(1, sizeof(*o));
+    if (o) bk_store_options_init(o);
+    return o;
+  }
+  ~bk_store_options() { free($self); }
+}
+
+/* New handles returned through an out-parameter. */
+%typemap(in, numinputs=0) PyObject **OUT_HANDLE (PyObject *temp = NULL) { $1 = &temp; }
+%typemap(argout) PyObject **OUT_HANDLE {
+  if (*$1) {
+    $result = SWIG_Python_AppendOutput($result, *$1);
+    *$1 = NULL;
+  }
+}
+%typemap(freearg) PyObject **OUT_HANDLE { Py_XDECREF(*$1); }
+
+%rename(bk_store_open) pystore_open;
+%rename(bk_store_close) pystore_close;
+%rename(bk_store_register) pystore_register;
+%rename(bk_store_diff) pystore_diff;
+%rename(bk_store_migrate) pystore_migrate;
+%rename(bk_store_pending) pystore_pending;
+%rename(bk_store_insert) pystore_insert;
+%rename(bk_store_insert_many) pystore_insert_many;
+%rename(bk_store_get) pystore_get;
+%rename(bk_store_update) pystore_update;
+%rename(bk_store_upsert) pystore_upsert;
+%rename(bk_store_delete) pystore_delete;
+%rename(bk_store_begin) pystore_begin;
+%rename(bk_store_commit) pystore_commit;
+%rename(bk_store_rollback) pystore_rollback;
+%rename(bk_store_transact) pystore_transact;
+%rename(bk_query_new) pyquery_new;
+%rename(bk_query_free) pyquery_free;
+%rename(bk_query_where) pyquery_where;
+%rename(bk_query_where_i64) pyquery_where_i64;
+%rename(bk_query_where_f64) pyquery_where_f64;
+%rename(bk_query_where_str) pyquery_where_str;
+%rename(bk_query_where_bool) pyquery_where_bool;
+%rename(bk_query_group_begin) pyquery_group_begin;
+%rename(bk_query_group_end) pyquery_group_end;
+%rename(bk_query_order_by) pyquery_order_by;
+%rename(bk_query_limit) pyquery_limit;
+%rename(bk_query_offset) pyquery_offset;
+%rename(bk_query_after) pyquery_after;
+%rename(bk_query_count) pyquery_count;
+%rename(bk_query_run) pyquery_run;
+%rename(bk_cursor_next) pycursor_next;
+%rename(bk_cursor_token) pycursor_token;
+%rename(bk_cursor_free) pycursor_free;
+
+bk_status pystore_open(PyObject **OUT_HANDLE, const char *uri, const bk_store_options *opts,
+    bk_error **err);
+bk_status pystore_close(PyObject *store);
+bk_status pystore_register(PyObject *store, bk_model *model, const char *table, bk_error **err);
+bk_status pystore_diff(char **out, PyObject *store, const bk_model *model, const char *table,
+    bk_error **err);
+bk_status pystore_migrate(size_t *OUT, PyObject *store, PyObject *migrations, bk_error **err);
+bk_status pystore_pending(size_t *OUT, PyObject *store, PyObject *migrations, bk_error **err);
+bk_status pystore_insert(PyObject *store, const bk_model *model, PyObject *obj, bk_error **err);
+bk_status pystore_insert_many(PyObject *store, const bk_model *model, PyObject *objs,
+    bk_error **err);
+bk_status pystore_get(PyObject *out, PyObject *store, const bk_model *model, PyObject *key,
+    bk_error **err);
+bk_status pystore_update(PyObject *store, const bk_model *model, PyObject *obj,
+    PyObject *fields, bk_error **err);
+bk_status pystore_upsert(PyObject *store, const bk_model *model, PyObject *obj, bk_error **err);
+bk_status pystore_delete(PyObject *store, const bk_model *model, PyObject *key, bk_error **err);
+bk_status pystore_begin(PyObject **OUT_HANDLE, PyObject *store, bk_error **err);
+bk_status pystore_commit(PyObject *tx, bk_error **err);
+bk_status pystore_rollback(PyObject *tx, bk_error **err);
+bk_status pystore_transact(PyObject *store, PyObject *fn, int max_attempts, bk_error **err);
+bk_status pyquery_new(PyObject **OUT_HANDLE, PyObject *store, PyObject *model, bk_error **err);
+bk_status pyquery_free(PyObject *q);
+bk_status pyquery_where(PyObject *q, const char *field, bk_op op, const char *json_value,
+    bk_error **err);
+bk_status pyquery_where_i64(PyObject *q, const char *field, bk_op op, int64_t value,
+    bk_error **err);
+bk_status pyquery_where_f64(PyObject *q, const char *field, bk_op op, double value,
+    bk_error **err);
+bk_status pyquery_where_str(PyObject *q, const char *field, bk_op op, const char *value,
+    bk_error **err);
+bk_status pyquery_where_bool(PyObject *q, const char *field, bk_op op, bool value,
+    bk_error **err);
+bk_status pyquery_group_begin(PyObject *q, bool any, bk_error **err);
+bk_status pyquery_group_end(PyObject *q, bk_error **err);
+bk_status pyquery_order_by(PyObject *q, const char *field, bool descending, bk_error **err);
+bk_status pyquery_limit(PyObject *q, size_t limit, bk_error **err);
+bk_status pyquery_offset(PyObject *q, size_t offset, bk_error **err);
+bk_status pyquery_after(PyObject *q, const char *token, bk_error **err);
+bk_status pyquery_count(int64_t *out, PyObject *q, bk_error **err);
+bk_status pyquery_run(PyObject **OUT_HANDLE, PyObject *q, bk_error **err);
+bk_status pycursor_next(PyObject *c, PyObject *out, bk_error **err);
+bk_status pycursor_token(char **out, PyObject *c, bk_error **err);
+bk_status pycursor_free(PyObject *c);
+
+%init %{
+  if (pystore_init(m, &pystore__hooks) < 0)
+    return NULL;
+%}

@@ -10,8 +10,14 @@
     user = User.from_json(body)        # raises bk.ValidationError with .errors
     body = user.to_json()              # bytes, written by the C encoder
 
+    store = bk.Store("sqlite:app.db")
+    store.register(User, table="users")
+    with store.transaction() as tx:
+        tx.insert(user)                # user.id is filled in
+    adults = store.query(User).where(User.age >= 18).order_by(User.id).limit(20).all()
+
 The thin SWIG module with one function per C function is ``backend._backend``
-(``bk.lib``). Storage (bk_store_*) is not bound yet. See docs/python.md.
+(``bk.lib``). See docs/python.md.
 """
 from typing import Annotated as _Annotated
 
@@ -22,6 +28,8 @@ from ._errors import _CLASSES as _error_classes
 from ._model import (Model, field, Kind, Ptr, union, FieldDescriptor, load_models,
                      decode_list, encode_list, to_json, models_openapi)
 from ._validators import field_validator, model_validator, ValidationProblem
+from ._query import Filter, Order, and_, or_
+from ._store import Store, Transaction, Query, Cursor, Page
 
 # One exception class per C status (see _errors.py): bk.ValidationError, ...
 globals().update({name: cls for name, cls in _error_classes.items()})
@@ -43,5 +51,7 @@ __version__ = _backend.bk_version()
 __all__ = ["Model", "field", "Kind", "Ptr", "union", "FieldDescriptor", "load_models", "decode_list",
            "encode_list", "to_json", "models_openapi", "field_validator",
            "model_validator", "ValidationProblem", "Error", "STATUS", "error_class", "lib",
-           "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64"] + \
+           "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64",
+           "Store", "Transaction", "Query", "Cursor", "Page", "Filter", "Order", "and_",
+           "or_"] + \
           sorted(_error_classes)

@@ -20,6 +20,7 @@ import uuid
 from . import _backend as _b
 from . import _validators
 from ._errors import Error, error_class
+from ._query import FieldOps
 
 __all__ = ["Model", "field", "Kind", "Ptr", "union", "FieldDescriptor", "load_models",
            "decode_list", "encode_list", "to_json", "models_openapi"]
@@ -1019,9 +1020,10 @@ class _Spec:
         self.options = options
 
 
-class FieldDescriptor(_b.Field):
+class FieldDescriptor(FieldOps, _b.Field):
     """The class attribute of each field (``User.age``); on instances it
-    reads and writes the record."""
+    reads and writes the record. On the class it builds query filters
+    (``User.age >= 18``, see _query.py)."""
 
     __slots__ = ()
 

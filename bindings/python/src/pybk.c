@@ -2316,6 +2316,62 @@ static PyObject *py_encode_list(PyObject *mod, PyObject *items)
     return res;
 }
 
+/* ---- records lent to the storage half (src/pystore.c) --------------------------------- */
+
+int pybk_is_instance(PyObject *o)
+{
+    return PyObject_TypeCheck(o, &ModelBase_Type);
+}
+
+/* Lend the record of instance o to a C call made without the GIL: values
+ * changed in place are written back first, and the instance refuses writes
+ * (busy) until pybk_instance_return(). With create, an instance made by
+ * cls.__new__ (no record yet) gets an empty record of its model. NULL +
+ * exception when o is not an instance, is busy, or has no record. */
+bk_record *pybk_instance_lend(PyObject *o, int create)
+{
+    if (!pybk_is_instance(o)) {
+        PyErr_Format(PyExc_TypeError, "a backend.Model instance is required, not %.100s",
+            Py_TYPE(o)->tp_name);
+        return NULL;
+    }
+    ModelBase *self = (ModelBase *)o;
+    if (!self->rec && create && self->info) {
+        bk_error *e = NULL;
+        if (bk_record_new(&self->rec, self->info->model, &e) != BK_OK) {
+            pybk_raise(e);
+            return NULL;
+        }
+    }
+    if (not_busy(self) < 0 || sync_values(self) < 0)
+        return NULL;
+    self->busy++;
+    return self->rec;
+}
+
+/* End a loan. changed: 0 the call only read the record; 1 it wrote some
+ * scalar fields (a generated key, a row version): cached values other than
+ * live ones are forgotten (live ones were written back before the call,
+ * which does not change them); 2 the record was replaced as a whole. */
+void pybk_instance_return(PyObject *o, int changed)
+{
+    ModelBase *self = (ModelBase *)o;
+    self->busy--;
+    if (!changed)
+        return;
+    drop_enc(self);
+    if (changed == 2 || !self->vals) {
+        drop_cache(self);
+        return;
+    }
+    for (Py_ssize_t i = 0; i < self->info->n; i++) {
+        if (self->state[i] != ST_LIVE) {
+            Py_CLEAR(self->vals[i]);
+            self->state[i] = ST_NONE;
+        }
+    }
+}
+
 /* json_roundtrip(obj): Python -> jansson -> Python (tests the converters). */
 static PyObject *py_json_roundtrip(PyObject *mod, PyObject *o)
 {

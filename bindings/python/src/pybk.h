@@ -46,6 +46,14 @@ PyObject *pybk_json_to_py(const json_t *v);
  * keys, model instances) as a new jansson value, or NULL + exception. */
 json_t *pybk_py_to_json(PyObject *o);
 
+/* Records of model instances lent to C calls (for src/pystore.c). */
+int pybk_is_instance(PyObject *o);
+/* The record of instance o, marked busy until pybk_instance_return(); with
+ * create, an instance without a record gets an empty one. NULL + exception. */
+bk_record *pybk_instance_lend(PyObject *o, int create);
+/* changed: 0 read only, 1 scalar fields written (key, version), 2 replaced. */
+void pybk_instance_return(PyObject *o, int changed);
+
 /* Python callables as custom validators (src/pyvalid.c): adds
  * bk_model_from_doc_ex(doc, resolve) to the module. 0 or -1. */
 int pyvalid_init(PyObject *module, const pybk_hooks *hooks);
