@@ -1755,12 +1755,38 @@ static inline int64_t int_load(bk_kind k, const void *p)
     }
 }
 
+/* A string's copy (n bytes and a NUL); NULL when out of memory. */
+static inline char *str_copy(const char *s, size_t n)
+{
+    char *cp = bk__malloc(n + 1);
+    if (cp) {
+        memcpy(cp, s, n);
+        cp[n] = '\0';
+    }
+    return cp;
+}
+
+/* Byte classes for reading a JSON string of our encoding: 0 plain ASCII,
+ * 1 the closing quote, 2 what needs an escape (the fast path gives up),
+ * 4 a byte of a multi-byte UTF-8 sequence (checked afterwards). */
+static const unsigned char k_jclass[256] = {
+    2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2, 2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+    0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,2,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+};
+
 /*
  * Fast path for the most common JSON column, a list of strings written by
  * our encoder: ["a","b"] with no whitespace and no escapes. Returns 1 when
  * it decoded, 0 when the text is anything else (the generic decoder then
  * reads it, with its exact errors), -1 on OOM. Strings are checked UTF-8,
- * as the decoder would.
+ * as the decoder would. One scan per string (a byte-class table), then
+ * its copy.
  */
 static int fast_strs(bk_strs *out, const char *p, size_t n)
 {
@@ -1768,28 +1794,29 @@ static int fast_strs(bk_strs *out, const char *p, size_t n)
         return 0;
     if (n == 2)
         return 1;
-    /* one pass: up to 16 items kept on the stack, then copied out */
+    /* up to 16 items kept on the stack, then copied out */
     char *small[16];
     char **items = small;
-    size_t count = 0, cap = 16, i = 1;
+    size_t count = 0, cap = 16, i = 1, last = n - 1;
+    const unsigned char *u = (const unsigned char *)p;
     int r = 0;
     for (;;) {
-        if (p[i] != '"')
+        if (u[i] != '"')
             goto out;
         size_t from = ++i;
-        const char *q = i < n - 1 ? memchr(p + i, '"', n - 1 - i) : NULL;
-        if (!q)
-            goto out;
-        i = (size_t)(q - p);
-        if (!plain_json(p + from, i - from)) {
-            for (size_t j = from; j < i; j++) {
-                unsigned char ch = (unsigned char)p[j];
-                if (ch == '\\' || ch < 0x20)
-                    goto out;
-            }
-            if (!utf8_ok(p + from, i - from))
+        unsigned seen = 0;
+        for (;; i++) {
+            if (i >= last)
                 goto out;
+            unsigned k = k_jclass[u[i]];
+            if (k == 1)
+                break;
+            seen |= k;
         }
+        if (seen & 2)
+            goto out;                     /* an escape or a control character */
+        if ((seen & 4) && !utf8_ok(p + from, i - from))
+            goto out;
         if (count == cap) {
             char **grown = bk__malloc(cap * 2 * sizeof(char *));
             if (!grown) {
@@ -1802,18 +1829,16 @@ static int fast_strs(bk_strs *out, const char *p, size_t n)
             items = grown;
             cap *= 2;
         }
-        char *str = bk__malloc(i - from + 1);
+        char *str = str_copy(p + from, i - from);
         if (!str) {
             r = -1;
             goto out;
         }
-        memcpy(str, p + from, i - from);
-        str[i - from] = '\0';
         items[count++] = str;
         i++;
-        if (i == n - 1)
+        if (i == last)
             break;
-        if (p[i] != ',')
+        if (u[i] != ',')
             goto out;
         i++;
     }
@@ -1943,17 +1968,6 @@ static BK__COLD bk_status read_col_slow(const bk_store_value *v, const bk__table
         return row_error(err, t, c, "%s out of the range of the field", "an integer");
     int_store(k, p, v->i);
     return BK_OK;
-}
-
-/* A string's copy (n bytes and a NUL); NULL when out of memory. */
-static inline char *str_copy(const char *s, size_t n)
-{
-    char *cp = bk__malloc(n + 1);
-    if (cp) {
-        memcpy(cp, s, n);
-        cp[n] = '\0';
-    }
-    return cp;
 }
 
 /*
@@ -3500,15 +3514,17 @@ static int b64url_val(char ch)
     return -1;
 }
 
-/* Decode into a new buffer (NUL-terminated); false on bad input or OOM
- * (*oom says which). */
-static bool b64url_decode(char **out, size_t *n_out, const char *s, bool *oom)
+/* Decode into a new buffer (NUL-terminated), or into `room` (of `nroom`
+ * bytes) when it fits: *out is then room; false on bad input or OOM (*oom
+ * says which). */
+static bool b64url_decode(char **out, size_t *n_out, const char *s, bool *oom, char *room,
+    size_t nroom)
 {
     size_t n = strlen(s);
     *oom = false;
     if (n % 4 == 1 || n > ((size_t)1 << 20))
         return false;
-    char *bin = bk__malloc(n / 4 * 3 + 3);
+    char *bin = n / 4 * 3 + 3 <= nroom ? room : bk__malloc(n / 4 * 3 + 3);
     if (!bin) {
         *oom = true;
         return false;
@@ -3519,7 +3535,8 @@ static bool b64url_decode(char **out, size_t *n_out, const char *s, bool *oom)
     for (size_t i = 0; i < n; i++) {
         int v = b64url_val(s[i]);
         if (v < 0) {
-            bk__free(bin);
+            if (bin != room)
+                bk__free(bin);
             return false;
         }
         acc = acc << 6 | (uint32_t)v;
@@ -3530,7 +3547,8 @@ static bool b64url_decode(char **out, size_t *n_out, const char *s, bool *oom)
         }
     }
     if (acc & ((1u << bits) - 1)) {   /* non-zero padding bits: not ours */
-        bk__free(bin);
+        if (bin != room)
+            bk__free(bin);
         return false;
     }
     bin[o] = '\0';
@@ -3790,14 +3808,22 @@ static bk_status parse_token(bk_query *q, const char *token, bk_error **err)
     order_fill(keys, nkeys, q);
     char hash[17];
     order_hash(hash, q->t, keys, nkeys);
-    if (!b64url_decode(&bin, &bn, token, &oom)) {
+    char room[192];
+    if (!b64url_decode(&bin, &bn, token, &oom, room, sizeof(room))) {
         st = oom ? bk__error_oom(err)
                  : bk__error_set(err, BK_EINVAL, "%s: not a token of bk_cursor_token()", fn);
         goto done;
     }
     tok t = { bin, bin + bn };
-    int r;
-    if (!tok_lit(&t, '[') || (r = tok_str(&t, &hs, &hn)) == 0) {
+    int r = 1;
+    if (!tok_lit(&t, '[')) {
+        st = bk__error_set(err, BK_EINVAL, "%s: not a token of bk_cursor_token()", fn);
+        goto done;
+    }
+    tok_ws(&t);
+    if (t.e - t.p >= 18 && t.p[0] == '"' && t.p[17] == '"' && memcmp(t.p + 1, hash, 16) == 0) {
+        t.p += 18;                        /* the hash as we write it */
+    } else if ((r = tok_str(&t, &hs, &hn)) == 0) {
         st = bk__error_set(err, BK_EINVAL, "%s: not a token of bk_cursor_token()", fn);
         goto done;
     }
@@ -3805,7 +3831,7 @@ static bk_status parse_token(bk_query *q, const char *token, bk_error **err)
         st = bk__error_oom(err);
         goto done;
     }
-    if (strcmp(hs, hash) != 0) {
+    if (hs && strcmp(hs, hash) != 0) {
         st = bk__error_set(err, BK_EINVAL, "%s: the token belongs to a query with another "
             "table or ordering", fn);
         goto done;
@@ -3881,7 +3907,8 @@ done:
         bk__free(vals);
     }
     bk__free(hs);
-    bk__free(bin);
+    if (bin != room)
+        bk__free(bin);
     if (keys != keys_small)
         bk__free(keys);
     return st;
