@@ -20,5 +20,12 @@ except bk.ValidationError as e:
     assert e.errors[0]["code"] == "above_max", e.errors
 else:
     raise SystemExit("no error")
+class R(bk.Model):
+    id: int = bk.field(primary_key=True, auto=True)
+    x: bk.i32
+with bk.Store("sqlite::memory:") as store:
+    store.register(R)
+    assert store.insert(R(x=4)).id == 1
+    assert [r.x for r in store.query(R).where(R.x >= 4)] == [4]
 print("installed package OK:", bk.__file__, bk.__version__)
 PY
