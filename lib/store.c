@@ -1282,21 +1282,12 @@ static bool utf8_ok(const char *s, size_t n);
 #define BK__ONES 0x0101010101010101ull
 #define BK__HIGH 0x8080808080808080ull
 
-/* Nonzero iff some byte of w is zero / less than 0x20 (exact as to whether
- * any byte is, not which). */
+/* Nonzero iff some byte of w is zero (exact as to whether any byte is,
+ * not which). */
 static inline uint64_t swar_zero(uint64_t w) { return (w - BK__ONES) & ~w & BK__HIGH; }
-static inline uint64_t swar_lt20(uint64_t w) { return (w - 0x20 * BK__ONES) & ~w & BK__HIGH; }
 
 /* Nonzero iff some byte of w is NUL or >= 0x80. */
 static inline uint64_t swar_nul_high(uint64_t w) { return (w & BK__HIGH) | swar_zero(w); }
-
-/* Nonzero iff some byte of w needs a JSON escape or is not ASCII:
- * < 0x20, '"', '\\' or >= 0x80. */
-static inline uint64_t swar_json(uint64_t w)
-{
-    return (w & BK__HIGH) | swar_lt20(w) | swar_zero(w ^ ('"' * BK__ONES)) |
-        swar_zero(w ^ ('\\' * BK__ONES));
-}
 
 /* Whether test(word) is zero for every 8-byte word of s[0..n): the last
  * word overlaps the one before. False for n < 8 after a byte test below. */
@@ -1330,14 +1321,6 @@ static inline bool plain_ascii(const char *s, size_t n)
 {
     bool ok;
     SWAR_ALL_CLEAR(s, n, swar_nul_high, b_ == 0 || b_ >= 0x80, ok);
-    return ok;
-}
-
-/* s[0..n) is ASCII that needs no JSON escape. */
-static inline bool plain_json(const char *s, size_t n)
-{
-    bool ok;
-    SWAR_ALL_CLEAR(s, n, swar_json, b_ < 0x20 || b_ >= 0x80 || b_ == '"' || b_ == '\\', ok);
     return ok;
 }
 
