@@ -1,7 +1,7 @@
 /*
  * pystore.c - storage handles of backend._backend (see pystore.h).
  *
- * Four Python types hold the C handles:
+ * Three Python types hold the C handles:
  *
  *  - bk_store: a store (root) or a transaction on one (from bk_store_begin;
  *    nested ones are savepoints). A root counts the calls running on it
