@@ -307,15 +307,15 @@ static inline bool bk__check_str_ok(const bk__check *c, const char *s, size_t n,
 /* Code points in s[0..n) (valid UTF-8). (validate.c) */
 size_t bk__code_points(const char *s, size_t n);
 
-/* The fast check of a string s[0..n) (valid UTF-8): its code points are
- * counted only when the byte length does not decide (a string has
- * between ceil(n/4) and n of them; n stands for the count when that whole
- * range is within the bounds). */
-static inline bool bk__check_strn_ok(const bk__check *c, const char *s, size_t n)
+/* The fast check of a string s[0..n) (valid UTF-8) of cp code points, or
+ * SIZE_MAX when they were not counted: then they are counted only when
+ * the byte length does not decide (a string has between ceil(n/4) and n of
+ * them; n stands for the count when that whole range is within bounds). */
+static inline bool bk__check_strn_ok(const bk__check *c, const char *s, size_t n, size_t cp)
 {
-    size_t cp = n;
-    if ((c->fast & BK__FAST_LEN) && (n > c->lmax || (n + 3) / 4 < c->lmin))
-        cp = bk__code_points(s, n);
+    if (cp == SIZE_MAX)
+        cp = (c->fast & BK__FAST_LEN) && (n > c->lmax || (n + 3) / 4 < c->lmin)
+           ? bk__code_points(s, n) : n;
     return bk__check_str_ok(c, s, n, cp);
 }
 

@@ -317,21 +317,26 @@ static size_t utf8_seq(const unsigned char *s, const unsigned char *e)
  * Scan a string whose opening quote is at d->p. On success, *out and
  * *out_n give the raw contents (between the quotes, escapes not yet decoded),
  * *escaped tells whether there are escapes, *decoded_n the length once
- * unescaped, *has_nul whether a \u0000 occurs; d->p moves past the closing
- * quote. Validates UTF-8 and escapes (including surrogate pairs).
+ * unescaped, *flags what it holds (STR_NUL: a \u0000, STR_WIDE: a code
+ * point beyond ASCII, so its code points are fewer than its bytes); d->p
+ * moves past the closing quote. Validates UTF-8 and escapes (including
+ * surrogate pairs).
  * Returns D_OK; D_BAD when the string is well framed but not valid UTF-8
  * (a lone surrogate escape or a bad byte: reported once, as invalid_utf8,
  * and the scan goes on to the closing quote so later problems are found
  * too); D_FATAL for malformed input.
  */
+enum { STR_NUL = 1u, STR_WIDE = 2u };
+
 static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
-    size_t *decoded_n, bool *has_nul)
+    size_t *decoded_n, unsigned *flags)
 {
     const unsigned char *p = (const unsigned char *)d->p + 1;
     const unsigned char *e = (const unsigned char *)d->end;
     const unsigned char *s = p;
     size_t shrink = 0;
-    bool esc = false, nul = false, bad = false;
+    bool esc = false, bad = false;
+    unsigned fl = 0;
     for (;;) {
         p = bk__scan_plain(p, e);
         if (p >= e)
@@ -367,9 +372,12 @@ static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
                 } else if (cp >= 0xD800 && cp <= 0xDBFF) {
                     p += 12;
                     shrink += 12 - 4;
+                    fl |= STR_WIDE;
                 } else {
                     if (cp == 0)
-                        nul = true;
+                        fl |= STR_NUL;
+                    else if (cp >= 0x80)
+                        fl |= STR_WIDE;
                     p += 6;
                     shrink += 6 - (cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3);
                 }
@@ -402,12 +410,13 @@ static int scan_string(dec *d, const char **out, size_t *out_n, bool *escaped,
             continue;
         }
         p += n;
+        fl |= STR_WIDE;
     }
     *out = (const char *)s;
     *out_n = (size_t)(p - s);
     *escaped = esc;
     *decoded_n = (size_t)(p - s) - shrink;
-    *has_nul = nul;
+    *flags = fl;
     d->p = (const char *)p + 1;
     return bad ? D_BAD : D_OK;
 }
@@ -546,9 +555,9 @@ static int skip_value(dec *d)
     char c = *d->p;
     switch (c) {
     case '"': {
-        const char *s; size_t n, dn; bool esc, nul;
+        const char *s; size_t n, dn; bool esc; unsigned fl;
         /* a string that is not valid UTF-8 was reported; skipping goes on */
-        return scan_string(d, &s, &n, &esc, &dn, &nul) == D_FATAL ? D_FATAL : D_OK;
+        return scan_string(d, &s, &n, &esc, &dn, &fl) == D_FATAL ? D_FATAL : D_OK;
     }
     case 't': return literal(d, "true", 4);
     case 'f': return literal(d, "false", 5);
@@ -717,14 +726,15 @@ static int dec_float(dec *d, bk_kind k, void *dst)
 
 /*
  * Read a string value into a temporary view: *out points either into the
- * input (no escapes) or into d->scratch. Checks max_string.
+ * input (no escapes) or into d->scratch. Checks max_string. *flags: as
+ * scan_string's.
  */
-static int str_view(dec *d, const char **out, size_t *out_n, bool *has_nul)
+static int str_view(dec *d, const char **out, size_t *out_n, unsigned *flags)
 {
     const char *at = d->p, *s;
     size_t n, dn;
     bool esc;
-    int r = scan_string(d, &s, &n, &esc, &dn, has_nul);
+    int r = scan_string(d, &s, &n, &esc, &dn, flags);
     if (r != D_OK)
         return r; /* D_BAD: invalid UTF-8, reported */
     if (dn > d->o->max_string) {
@@ -747,16 +757,18 @@ static int str_view(dec *d, const char **out, size_t *out_n, bool *has_nul)
     return D_OK;
 }
 
-/* Decode a string into a new C string at *dst; *n_out: its length. */
-static inline int dec_str_n(dec *d, char **dst, size_t *n_out)
+/* Decode a string into a new C string at *dst; *n_out: its length, *cp_out
+ * its code points when it is plain ASCII (then they are its bytes), else
+ * SIZE_MAX (not counted). */
+static inline int dec_str_n(dec *d, char **dst, size_t *n_out, size_t *cp_out)
 {
     const char *at = d->p, *s;
     size_t n;
-    bool nul;
-    int r = str_view(d, &s, &n, &nul);
+    unsigned fl;
+    int r = str_view(d, &s, &n, &fl);
     if (r != D_OK)
         return r;
-    if (nul) {
+    if (fl & STR_NUL) {
         problem(d, BK_EDECODE, at, NULL, 0, "embedded_nul",
             "string contains \\u0000, which a C string cannot hold");
         return D_BAD;
@@ -770,21 +782,22 @@ static inline int dec_str_n(dec *d, char **dst, size_t *n_out)
     c[n] = '\0';
     *dst = c;
     *n_out = n;
+    *cp_out = fl & STR_WIDE ? SIZE_MAX : n;
     return D_OK;
 }
 
 static int dec_str(dec *d, char **dst)
 {
-    size_t n;
-    return dec_str_n(d, dst, &n);
+    size_t n, cp;
+    return dec_str_n(d, dst, &n, &cp);
 }
 
 static int dec_text_kind(dec *d, const bk__type *t, void *dst)
 {
     const char *at = d->p, *s;
     size_t n;
-    bool nul;
-    int r = str_view(d, &s, &n, &nul);
+    unsigned fl;
+    int r = str_view(d, &s, &n, &fl);
     if (r != D_OK)
         return r;
     bool ok = false;
@@ -879,9 +892,9 @@ static inline int dec_list_checked(dec *d, const bk__type *t, bk_list *l, const 
         if (!ec) {
             r = dec_value(d, et, item);
         } else if (et->kind == BK_STR && d->p < d->end && *d->p == '"') {
-            size_t n;
-            r = dec_str_n(d, (char **)item, &n);
-            if (r != D_OK || !bk__check_strn_ok(ec, *(char **)item, n))
+            size_t n, cp;
+            r = dec_str_n(d, (char **)item, &n, &cp);
+            if (r != D_OK || !bk__check_strn_ok(ec, *(char **)item, n, cp))
                 *ec_ok = false;
         } else {
             r = dec_value(d, et, item);
@@ -916,8 +929,9 @@ static int read_key(dec *d, const char **k, size_t *kn, bool *escaped, const cha
         return syntax(d, d->p, "object key expected");
     const char *s;
     size_t n, dn;
-    bool esc, nul;
-    if (scan_string(d, &s, &n, &esc, &dn, &nul) != D_OK)
+    bool esc;
+    unsigned fl;
+    if (scan_string(d, &s, &n, &esc, &dn, &fl) != D_OK)
         return D_FATAL;
     *raw = s;
     *raw_n = n;
@@ -1061,9 +1075,9 @@ static int dec_field_checked(dec *d, const bk__field *f, char *dst)
     bool more = d->p < d->end, ok;
     int r;
     if (t->kind == BK_STR && more && *d->p == '"') {
-        size_t n;
-        r = dec_str_n(d, (char **)dst, &n);
-        ok = !c || (r == D_OK && bk__check_strn_ok(c, *(char **)dst, n));
+        size_t n, cp;
+        r = dec_str_n(d, (char **)dst, &n, &cp);
+        ok = !c || (r == D_OK && bk__check_strn_ok(c, *(char **)dst, n, cp));
     } else if (t->kind == BK_LIST && ec && more && *d->p == '[') {
         ok = true;
         r = dec_list_checked(d, t, (bk_list *)dst, ec, &ok);
@@ -1270,9 +1284,9 @@ static int find_tag(dec *d, const char *tag, size_t tag_n, const char **v, size_
         if (read_key(d, &k, &kn, &esc, &raw, &raw_n) != D_OK)
             return D_FATAL;
         if (!*found && kn == tag_n && memcmp(k, tag, kn) == 0 && d->p < d->end && *d->p == '"') {
-            bool nul;
+            unsigned fl;
             *v_at = d->p;
-            if (str_view(d, v, vn, &nul) != D_OK)
+            if (str_view(d, v, vn, &fl) != D_OK)
                 return D_FATAL;
             *found = true;
             /* keep the value: it may live in scratch, which read_key reuses */
@@ -1330,8 +1344,8 @@ static int dec_union(dec *d, const bk__type *t, char *dst)
     switch (u->tagging) {
     case BK_TAG_EXTERNAL: {
         if (*d->p == '"') {
-            const char *s; size_t n; bool nul;
-            int r = str_view(d, &s, &n, &nul);
+            const char *s; size_t n; unsigned fl;
+            int r = str_view(d, &s, &n, &fl);
             if (r != D_OK)
                 return r;
             int vi = find_variant(u, s, n);

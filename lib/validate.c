@@ -882,7 +882,7 @@ static bool fast_ok(const bk__check *c, const bk__type *t, const void *p)
     const char *str = *(char *const *)p;
     if (!str)
         str = "";
-    return bk__check_strn_ok(c, str, strlen(str));
+    return bk__check_strn_ok(c, str, strlen(str), SIZE_MAX);
 }
 
 bool bk__validate_fast_ok(const bk__field *f, const void *p)
