@@ -4295,10 +4295,11 @@ bk_status bk_cursor_token(char **out, const bk_cursor *c, bk_error **err)
     }
     bk__sb_put(&j, "]");
     bk__sb tok = { BK_BUF_INIT, false };
-    if (!j.oom)
+    bool oom = j.oom;                 /* (bk__sb_dispose forgets it) */
+    if (!oom)
         b64url_put(&tok, (const unsigned char *)j.b.ptr, j.b.len);
     bk__sb_dispose(&j);
-    if (j.oom || tok.oom) {
+    if (oom || tok.oom) {
         bk__sb_dispose(&tok);
         return bk__error_oom(err);
     }
