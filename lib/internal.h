@@ -174,8 +174,10 @@ struct bk__field;
  * Return 0, 1 when a validator asked to stop, -1 when memory ran out. */
 int bk__validate_field_inline(bk__errors *errs, bool (*base)(void *, bk_buf *), void *ctx,
     const struct bk__field *f, const void *p);
-/* Whether field f's value at p passes its constraints by cheap checks
- * alone (ranges, lengths, sizes); false means "run the full check". */
+/* Whether field f's value at p passes its constraints and its elements'
+ * by their fast checks alone (bk__check_str_ok, bk__check_scalar_ok; string
+ * lengths measured here); false means "run the full check". The decoder
+ * uses it for map values, and checks the rest as it decodes them. */
 bool bk__validate_fast_ok(const struct bk__field *f, const void *p);
 int bk__validate_model_inline(bk__errors *errs, bool (*base)(void *, bk_buf *), void *ctx,
     const bk_model *m, const void *obj);
@@ -252,6 +254,8 @@ enum {
     BK__FAST_FORMAT  = 1u << 5, /* str: src.format */
     BK__FAST_PATTERN = 1u << 6, /* str: re */
     BK__FAST_ITEMS   = 1u << 7, /* list, map: size in [nmin, nmax] */
+    BK__FAST_ONE_OF  = 1u << 8, /* str, integers, enum: one of the values */
+    BK__FAST_CONST   = 1u << 9, /* str, integers, enum: the const value */
 };
 
 /* Compiled constraints of one value. `src` keeps the declaration (its
@@ -281,7 +285,18 @@ typedef struct bk__check {
     double fmin, fmax;
     size_t lmin, lmax;                      /* 0, SIZE_MAX when not bounded */
     size_t nmin, nmax;
+    /* one_of (the first nallowed) then const, decoded: strings or integers
+     * (enum indexes; u64 as its bits) */
+    size_t nvals;
+    char **vstr;
+    size_t *vlen;
+    int64_t *vint;
 } bk__check;
+
+/* Whether a string, an integer is among one_of and equals const, by the
+ * decoded values (BK__FAST_ONE_OF, BK__FAST_CONST). (validate.c) */
+bool bk__check_values_str(const bk__check *c, const char *s, size_t n);
+bool bk__check_values_int(const bk__check *c, int64_t v);
 
 /* Whether x lies in [lo, hi] (lo <= hi): one unsigned compare. */
 static inline bool bk__in_range(size_t x, size_t lo, size_t hi)
@@ -296,6 +311,8 @@ static inline bool bk__check_str_ok(const bk__check *c, const char *s, size_t n,
     if (BK__UNLIKELY(f & BK__FAST_SLOW))
         return false;
     if ((f & BK__FAST_LEN) && !bk__in_range(cp, c->lmin, c->lmax))
+        return false;
+    if ((f & (BK__FAST_ONE_OF | BK__FAST_CONST)) && !bk__check_values_str(c, s, n))
         return false;
     if ((f & BK__FAST_FORMAT) && !bk__format_check(c->src.format, s, n))
         return false;
@@ -339,32 +356,37 @@ static inline bool bk__check_scalar_ok(const bk__check *c, bk_kind k, const void
     case BK_U32: i = *(const uint32_t *)p; goto int_range;
     case BK_U64: {
         uint64_t u = *(const uint64_t *)p;
-        if (!(f & BK__FAST_UINT))
-            return f == 0;
+        if (f & ~(BK__FAST_UINT | BK__FAST_ONE_OF | BK__FAST_CONST))
+            return false;
         /* the full check compares in long double: where that is a double,
          * only values it holds exactly are decided here */
-        if (sizeof(long double) == sizeof(double) && u > (1ull << 53))
+        if ((f & BK__FAST_UINT) && ((sizeof(long double) == sizeof(double) && u > (1ull << 53)) ||
+                u < c->umin || u > c->umax))
             return false;
-        return u >= c->umin && u <= c->umax;
+        return !(f & (BK__FAST_ONE_OF | BK__FAST_CONST)) || bk__check_values_int(c, (int64_t)u);
     }
     case BK_F32: x = *(const float *)p; goto real_range;
     case BK_F64: x = *(const double *)p; goto real_range;
     case BK_BYTES: n = ((const bk_bytes *)p)->len; goto len_range;
     case BK_LIST: n = ((const bk_list *)p)->len; goto items;
     case BK_MAP: n = ((const bk_map *)p)->len; goto items;
-    case BK_BOOL: case BK_TIMESTAMP: case BK_DATE: case BK_UUID: case BK_ENUM: case BK_JSON:
+    case BK_ENUM:
+        if (f & ~(BK__FAST_ONE_OF | BK__FAST_CONST))
+            return false;
+        return !f || bk__check_values_int(c, *(const int *)p);
+    case BK_BOOL: case BK_TIMESTAMP: case BK_DATE: case BK_UUID: case BK_JSON:
     case BK_MODEL: case BK_MODEL_PTR: case BK_UNION:
         return f == 0;
     default:
         return false;
     }
 int_range:
-    if (!(f & BK__FAST_INT))
-        return f == 0;
-    if (sizeof(long double) == sizeof(double) &&
-        (i > (int64_t)(1ll << 53) || i < -(int64_t)(1ll << 53)))
+    if (f & ~(BK__FAST_INT | BK__FAST_ONE_OF | BK__FAST_CONST))
         return false;
-    return i >= c->imin && i <= c->imax;
+    if ((f & BK__FAST_INT) && ((sizeof(long double) == sizeof(double) &&
+            (i > (int64_t)(1ll << 53) || i < -(int64_t)(1ll << 53))) || i < c->imin || i > c->imax))
+        return false;
+    return !(f & (BK__FAST_ONE_OF | BK__FAST_CONST)) || bk__check_values_int(c, i);
 real_range:
     if (!(f & BK__FAST_REAL))
         return f == 0;

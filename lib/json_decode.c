@@ -15,6 +15,13 @@
  *
  * Paths are kept as a stack of frames (key slices or array indices) and
  * only rendered into text when a problem is recorded.
+ *
+ * Validation is inline: a field with constraints is checked right after its
+ * value is decoded (dec_field_checked), by the fast checks compiled with
+ * the model and what the decoder already knows (a string's length, whether
+ * it was plain ASCII); only a value that fails them goes to the full check
+ * of validate.c, which decides and reports. Model validators run once an
+ * object is complete and clean, only on models that have any.
  */
 #include <math.h>
 #include <float.h>

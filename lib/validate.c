@@ -6,7 +6,11 @@
  * integer), bounds that contradict each other, patterns that do not compile
  * and allowed values that are not values of the type, and it keeps the
  * allowed values in their canonical encoding so that comparing a value is
- * comparing bytes.
+ * comparing bytes. It also compiles the fast check (compile_fast): which
+ * checks exist and their bounds in the value's own arithmetic, so that the
+ * decoder can check a value as it decodes it with a few compares
+ * (bk__check_str_ok, bk__check_scalar_ok in internal.h) and come here, to
+ * the full check, only when one fails or cannot decide.
  *
  * The validation walk visits a struct by its model: every present field,
  * list element, map value, union payload and nested model, checking
@@ -45,6 +49,11 @@ void bk__check_free(bk__check *c)
     bk__free(c->allowed);
     bk__free(c->allowed_len);
     bk__free(c->const_enc);
+    for (size_t i = 0; c->vstr && i < c->nvals; i++)
+        bk__free(c->vstr[i]);
+    bk__free(c->vstr);
+    bk__free(c->vlen);
+    bk__free(c->vint);
     bk__free(c);
 }
 
@@ -155,21 +164,116 @@ static bool upper_u64(double v, bool exclusive, uint64_t *out)
     return true;
 }
 
+/* An integer or enum value of kind k at p, as an int64 (u64: its bits). */
+static int64_t int_value(bk_kind k, const void *p)
+{
+    switch (k) {
+    case BK_I8: return *(const int8_t *)p;
+    case BK_I16: return *(const int16_t *)p;
+    case BK_I32: return *(const int32_t *)p;
+    case BK_I64: return *(const int64_t *)p;
+    case BK_U8: return *(const uint8_t *)p;
+    case BK_U16: return *(const uint16_t *)p;
+    case BK_U32: return *(const uint32_t *)p;
+    case BK_U64: return (int64_t)*(const uint64_t *)p;
+    default: return *(const int *)p; /* BK_ENUM */
+    }
+}
+
+/*
+ * one_of (the first nallowed values) and const (the last one) as values of
+ * type t, for the fast check (BK__FAST_ONE_OF, BK__FAST_CONST): the
+ * canonical encodings decoded back, as strings (vstr, vlen) or integers and
+ * enum indexes (vint). Two values of these kinds encode alike exactly when
+ * they are equal, so comparing values is comparing canonical encodings.
+ * Other kinds are left to the full check (BK__FAST_SLOW in *f). BK_ENOMEM.
+ */
+static bk_status compile_values(bk__check *c, const bk__type *t, unsigned *f)
+{
+    bk_kind k = t->kind;
+    size_t n = c->nallowed + (c->const_enc ? 1 : 0);
+    bool str = k == BK_STR, num = (k >= BK_I8 && k <= BK_U64) || k == BK_ENUM;
+    if (n == 0)
+        return BK_OK;
+    if (!str && !num) {
+        *f |= BK__FAST_SLOW;
+        return BK_OK;
+    }
+    if (str ? !(c->vstr = bk__calloc(n, sizeof(char *))) || !(c->vlen = bk__calloc(n, sizeof(size_t)))
+            : !(c->vint = bk__calloc(n, sizeof(int64_t))))
+        return BK_ENOMEM;
+    c->nvals = n;
+    bk_decode_options o;
+    bk_decode_options_init(&o);
+    o.skip_validation = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *text = i < c->nallowed ? c->allowed[i] : c->const_enc;
+        size_t len = i < c->nallowed ? c->allowed_len[i] : c->const_enc_len;
+        uint64_t v[2] = { 0, 0 };   /* a char *, an integer or an int: t->size <= 8 */
+        bk_status st = bk__json_decode_type(v, t, text, len, &o, "$", NULL);
+        if (st == BK_ENOMEM)
+            return st;
+        if (st != BK_OK) {          /* not expected: it decoded before */
+            *f |= BK__FAST_SLOW;
+            return BK_OK;
+        }
+        if (str) {
+            memcpy(&c->vstr[i], v, sizeof(char *));
+            c->vlen[i] = strlen(c->vstr[i]);
+        } else {
+            c->vint[i] = int_value(k, v);
+        }
+    }
+    *f |= (c->nallowed ? BK__FAST_ONE_OF : 0u) | (c->const_enc ? BK__FAST_CONST : 0u);
+    return BK_OK;
+}
+
+bool bk__check_values_str(const bk__check *c, const char *s, size_t n)
+{
+    if (c->fast & BK__FAST_ONE_OF) {
+        size_t i = 0;
+        while (i < c->nallowed && !(c->vlen[i] == n && memcmp(c->vstr[i], s, n) == 0))
+            i++;
+        if (i == c->nallowed)
+            return false;
+    }
+    size_t k = c->nallowed;
+    return !(c->fast & BK__FAST_CONST) || (c->vlen[k] == n && memcmp(c->vstr[k], s, n) == 0);
+}
+
+bool bk__check_values_int(const bk__check *c, int64_t v)
+{
+    if (c->fast & BK__FAST_ONE_OF) {
+        size_t i = 0;
+        while (i < c->nallowed && c->vint[i] != v)
+            i++;
+        if (i == c->nallowed)
+            return false;
+    }
+    return !(c->fast & BK__FAST_CONST) || c->vint[c->nallowed] == v;
+}
+
 /*
  * Compile the fast check of c (see bk__check in internal.h) for values of
  * kind k: which checks exist, with inclusive bounds in the value's own
  * arithmetic. For an integer v, "v >= min" is "v >= ceil(min)" and
  * "v > min" is "v >= floor(min) + 1"; for a double v, "v > min" is "v >=
- * nextafter(min, +inf)". Whatever is not compiled (one_of, const,
- * multiple_of, unique_items, a range no value of the type meets) is
- * BK__FAST_SLOW: the full check decides. Cannot fail.
+ * nextafter(min, +inf)". one_of and const are compiled for strings,
+ * integers and enums (compile_values). Whatever is not compiled
+ * (multiple_of, unique_items, one_of and const on other kinds, a range no
+ * value of the type meets) is BK__FAST_SLOW: the full check decides.
+ * BK_ENOMEM.
  */
-static void compile_fast(bk__check *c, bk_kind k)
+static bk_status compile_fast(bk__check *c, const bk__type *t)
 {
     const bk_check *s = &c->src;
+    bk_kind k = t->kind;
     unsigned f = 0;
-    if (s->has_multiple_of || c->nallowed || c->const_enc || s->unique_items)
+    bk_status st;
+    if (s->has_multiple_of || s->unique_items)
         f |= BK__FAST_SLOW;
+    if ((st = compile_values(c, t, &f)) != BK_OK)
+        return st;
     c->imin = INT64_MIN;
     c->imax = INT64_MAX;
     c->umin = 0;
@@ -225,6 +329,7 @@ static void compile_fast(bk__check *c, bk_kind k)
             c->nmax = s->max_items;
     }
     c->fast = f;
+    return BK_OK;
 }
 
 /*
@@ -361,7 +466,9 @@ bk_status bk__check_new(bk__check **out, const bk_check *src, const bk__type *t,
             c->nallowed = i + 1;
         }
     }
-    compile_fast(c, k);
+    st = compile_fast(c, t);
+    if (st == BK_ENOMEM)
+        goto oom;
     *out = c;
     c = NULL;
     st = BK_OK;

@@ -334,7 +334,16 @@ typedef struct {
     bk_map m;
     bk_i32s nums;
     char *one;
+    char *fixed;
+    char *both;
+    int32_t pick;
+    uint64_t ubig;
+    int lvl;
+    double real;
+    int64_t seven;
 } Edge;
+
+static const char *const EDGE_LEVELS[] = { "lo", "mid", "hi", NULL };
 
 static const bk_field EDGE_FIELDS[] = {
     BK_FIELD(Edge, s, BK_STR, BK_MIN_LEN(3), BK_MAX_LEN(5), .default_json = "\"abc\""),
@@ -356,6 +365,14 @@ static const bk_field EDGE_FIELDS[] = {
     BK_LIST(Edge, nums, BK_I32, BK_MIN_ITEMS(1), BK_EACH(BK_GT(0)), .default_json = "[1]"),
     BK_FIELD(Edge, one, BK_STR, BK_ONE_OF("[\"x\",\"\\u00e9\"]"), BK_MAX_LEN(1),
              .default_json = "\"x\""),
+    BK_FIELD(Edge, fixed, BK_STR, BK_CONST("\"k\\u00e9\""), .default_json = "\"k\\u00e9\""),
+    BK_FIELD(Edge, both, BK_STR, BK_ONE_OF("[\"a\",\"b\"]"), BK_CONST("\"a\""),
+             .default_json = "\"a\""),
+    BK_FIELD(Edge, pick, BK_I32, BK_ONE_OF("[1, -2, 300]"), BK_MIN(-1), .default_json = "1"),
+    BK_FIELD(Edge, ubig, BK_U64, BK_ONE_OF("[9223372036854775807, 0]"), .default_zero = true),
+    BK_ENUM(Edge, lvl, EDGE_LEVELS, BK_ONE_OF("[\"lo\",\"hi\"]"), .default_json = "\"lo\""),
+    BK_FIELD(Edge, real, BK_F64, BK_ONE_OF("[0.5, 1]"), .default_json = "1"),
+    BK_FIELD(Edge, seven, BK_I64, BK_CONST("7"), .default_json = "7"),
 };
 static const bk_model_def EDGE_DEF = BK_MODEL_DEF(Edge, EDGE_FIELDS);
 
@@ -484,7 +501,19 @@ static void fast_and_full_checks_agree_at_the_boundaries(void **state)
         { "m", "{\"a\":\"xyz\"}", false }, { "m", "{\"a\":\"\",\"b\":\"\",\"c\":\"\"}", false },
         { "nums", "[]", false }, { "nums", "[1,2]", true }, { "nums", "[1,0]", false },
         { "one", "\"x\"", true }, { "one", "\"\\u00e9\"", true }, { "one", "\"y\"", false },
-        { "one", "\"xx\"", false },
+        { "one", "\"xx\"", false }, { "one", "\"\xc3\xa9\"", true }, { "one", "\"\"", false },
+        /* one_of and const compared as values: strings, integers, enums */
+        { "fixed", "\"k\xc3\xa9\"", true }, { "fixed", "\"k\\u00E9\"", true },
+        { "fixed", "\"k\"", false }, { "fixed", "\"k\xc3\xa9 \"", false },
+        { "both", "\"a\"", true }, { "both", "\"b\"", false }, { "both", "\"c\"", false },
+        { "pick", "1", true }, { "pick", "300", true }, { "pick", "-2", false },
+        { "pick", "2", false }, { "pick", "-1", false },
+        { "ubig", "9223372036854775807", true }, { "ubig", "0", true }, { "ubig", "1", false },
+        { "ubig", "18446744073709551615", false }, { "ubig", "9223372036854775808", false },
+        { "lvl", "\"lo\"", true }, { "lvl", "\"hi\"", true }, { "lvl", "\"mid\"", false },
+        { "real", "0.5", true }, { "real", "1.0", true }, { "real", "1e0", true },
+        { "real", "0.25", false }, { "seven", "7", true }, { "seven", "-7", false },
+        { "seven", "8", false },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bool ok = check_paths_agree(m, cases[i].field, cases[i].json);
@@ -531,7 +560,7 @@ static void fast_and_full_checks_agree_on_random_values(void **state)
         "a", "b", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\\u00e9", "\\ud83d\\ude00",
         ".", "@", "-", "1", "\\n", "[", "]", ":", "\\u0041", "\xc3", "\xff",
     };
-    static const char *const fields[] = { "s", "e", "p", "one" };
+    static const char *const fields[] = { "s", "e", "p", "one", "fixed", "both" };
     uint64_t x = 0x9e3779b97f4a7c15ull;
     char json[256];
     for (int iter = 0; iter < 4000; iter++) {
@@ -550,7 +579,7 @@ static void fast_and_full_checks_agree_on_random_values(void **state)
         }
         json[k++] = '"';
         json[k] = '\0';
-        check_paths_agree(m, fields[(x >> 40) % 4], json);
+        check_paths_agree(m, fields[(x >> 40) % 6], json);
         char list[300];
         snprintf(list, sizeof(list), "[%s,\"ab\"]", json);
         check_paths_agree(m, "tags", list);
@@ -558,6 +587,8 @@ static void fast_and_full_checks_agree_on_random_values(void **state)
         check_paths_agree(m, "i8", json);
         snprintf(json, sizeof(json), "[%d]", (int)(x % 5) - 2);
         check_paths_agree(m, "nums", json);
+        snprintf(json, sizeof(json), "%d", (int)(x % 303) - 2);
+        check_paths_agree(m, "pick", json);
         snprintf(json, sizeof(json), "%.17g", ((double)(x % 2001) - 1000.0) / 400.0);
         check_paths_agree(m, (x >> 52) % 2 ? "f32" : "f64", json);
     }
