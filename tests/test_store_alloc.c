@@ -137,6 +137,76 @@ static const bk_field DOC_FIELDS[] = {
 };
 static const bk_model_def DOC_DEF = BK_MODEL_DEF(Doc, DOC_FIELDS);
 
+/* More than 32 columns: the bind and read paths allocate their value
+ * arrays. */
+typedef struct {
+    int64_t id;
+    int32_t c0;
+    int32_t c1;
+    int32_t c2;
+    int32_t c3;
+    int32_t c4;
+    int32_t c5;
+    int32_t c6;
+    int32_t c7;
+    int32_t c8;
+    int32_t c9;
+    int32_t c10;
+    int32_t c11;
+    int32_t c12;
+    int32_t c13;
+    int32_t c14;
+    int32_t c15;
+    int32_t c16;
+    int32_t c17;
+    int32_t c18;
+    int32_t c19;
+    int32_t c20;
+    int32_t c21;
+    int32_t c22;
+    int32_t c23;
+    int32_t c24;
+    int32_t c25;
+    int32_t c26;
+    int32_t c27;
+    int32_t c28;
+    int32_t c29;
+    int32_t c30;
+    int32_t c31;
+    int32_t c32;
+    int32_t c33;
+    int32_t c34;
+    int32_t c35;
+    char *s;
+} Wide;
+static const bk_field WIDE_FIELDS[] = {
+    BK_FIELD(Wide, id, BK_I64, .primary_key = true),
+    BK_FIELD(Wide, c0, BK_I32), BK_FIELD(Wide, c1, BK_I32), BK_FIELD(Wide, c2, BK_I32),
+    BK_FIELD(Wide, c3, BK_I32), BK_FIELD(Wide, c4, BK_I32), BK_FIELD(Wide, c5, BK_I32),
+    BK_FIELD(Wide, c6, BK_I32), BK_FIELD(Wide, c7, BK_I32), BK_FIELD(Wide, c8, BK_I32),
+    BK_FIELD(Wide, c9, BK_I32), BK_FIELD(Wide, c10, BK_I32), BK_FIELD(Wide, c11, BK_I32),
+    BK_FIELD(Wide, c12, BK_I32), BK_FIELD(Wide, c13, BK_I32), BK_FIELD(Wide, c14, BK_I32),
+    BK_FIELD(Wide, c15, BK_I32), BK_FIELD(Wide, c16, BK_I32), BK_FIELD(Wide, c17, BK_I32),
+    BK_FIELD(Wide, c18, BK_I32), BK_FIELD(Wide, c19, BK_I32), BK_FIELD(Wide, c20, BK_I32),
+    BK_FIELD(Wide, c21, BK_I32), BK_FIELD(Wide, c22, BK_I32), BK_FIELD(Wide, c23, BK_I32),
+    BK_FIELD(Wide, c24, BK_I32), BK_FIELD(Wide, c25, BK_I32), BK_FIELD(Wide, c26, BK_I32),
+    BK_FIELD(Wide, c27, BK_I32), BK_FIELD(Wide, c28, BK_I32), BK_FIELD(Wide, c29, BK_I32),
+    BK_FIELD(Wide, c30, BK_I32), BK_FIELD(Wide, c31, BK_I32), BK_FIELD(Wide, c32, BK_I32),
+    BK_FIELD(Wide, c33, BK_I32), BK_FIELD(Wide, c34, BK_I32), BK_FIELD(Wide, c35, BK_I32),
+    BK_FIELD(Wide, s, BK_STR),
+};
+static const bk_model_def WIDE_DEF = BK_MODEL_DEF(Wide, WIDE_FIELDS);
+
+/* The users table seen by a model that differs from it: drift. */
+typedef struct { int64_t id; char *name; double email; char *extra; } Drift;
+static const bk_field DRIFT_FIELDS[] = {
+    BK_FIELD(Drift, id, BK_I64, .primary_key = true),
+    BK_FIELD(Drift, name, BK_STR),
+    BK_FIELD(Drift, email, BK_F64),
+    BK_FIELD(Drift, extra, BK_STR, .unique = true),
+};
+static const bk_model_def DRIFT_DEF = BK_MODEL_DEF(Drift, DRIFT_FIELDS);
+
 static const bk_migration MIGRATIONS[] = {
     { 1, "audit log", "CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT NOT NULL)" },
     { 2, "first entry", "INSERT INTO audit (what) VALUES ('created')" },
@@ -147,7 +217,7 @@ static const bk_migration MIGRATIONS[] = {
 
 /* ---- fixture ---------------------------------------------------------------------- */
 
-static bk_model *g_user, *g_doc;
+static bk_model *g_user, *g_doc, *g_wide, *g_drift;
 static char g_dir[256];
 static int g_seq;
 static bool g_file;            /* the current sweep runs on files */
@@ -173,7 +243,9 @@ static int setup(void **state)
     if (bk_set_allocator(chaos_malloc, chaos_realloc, chaos_free) != BK_OK)
         return -1;
     if (bk_model_new(&g_user, &USER_DEF, NULL) != BK_OK ||
-            bk_model_new(&g_doc, &DOC_DEF, NULL) != BK_OK)
+            bk_model_new(&g_doc, &DOC_DEF, NULL) != BK_OK ||
+            bk_model_new(&g_wide, &WIDE_DEF, NULL) != BK_OK ||
+            bk_model_new(&g_drift, &DRIFT_DEF, NULL) != BK_OK)
         return -1;
     g_base = g_live;
     return 0;
@@ -185,7 +257,9 @@ static int teardown(void **state)
     g_fail_at = -1;
     bk_model_unref(g_user);
     bk_model_unref(g_doc);
-    g_user = g_doc = NULL;
+    bk_model_unref(g_wide);
+    bk_model_unref(g_drift);
+    g_user = g_doc = g_wide = g_drift = NULL;
     int rc = bk_set_allocator(NULL, NULL, NULL) == BK_OK ? 0 : -1;
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
@@ -862,6 +936,157 @@ static void check_doc(bk_store *s, bk_status st, void *ctx)
     bk_clear(g_doc, &got);
 }
 
+/* Calls whose answer is an error: the op turns the expected code into
+ * BK_OK (any other failure, BK_ENOMEM included, goes through). */
+static bk_status expect(bk_status st, bk_status code, bk_error **err)
+{
+    if (st == code) {
+        if (err) {
+            bk_error_free(*err);
+            *err = NULL;
+        }
+        return BK_OK;
+    }
+    return st == BK_OK ? BK_EINTERNAL : st;
+}
+
+/* A unique violation, and a validation failure: nothing written. */
+static void *refused_ctx(void)
+{
+    User *u = user_ctx();
+    bk_free(u->email);
+    u->email = xstrdup("u1@example.com");        /* user 1's */
+    return u;
+}
+
+static bk_status op_refused(bk_store *s, bk_error **err, void *ctx)
+{
+    User *u = ctx;
+    bk_status st = expect(bk_store_insert(s, g_user, u, err), BK_ECONFLICT, err);
+    if (st != BK_OK)
+        return st;
+    u->age = 200;                                 /* refused before any SQL */
+    st = expect(bk_store_insert(s, g_user, u, err), BK_EVALIDATION, err);
+    u->age = 30;
+    return st;
+}
+
+static void check_refused(bk_store *s, bk_status st, void *ctx)
+{
+    User *u = ctx;
+    (void)st;
+    assert_int_equal(u->id, 0);
+    assert_int_equal(count_users(s), 3);
+}
+
+/* A row that does not decode (text where the model wants an integer):
+ * BK_EIO, the output cleared. */
+static bk_status op_bad_row(bk_store *s, bk_error **err, void *ctx)
+{
+    (void)ctx;
+    char *text = NULL;
+    bk_status st = bk__store_query_text(&text, s,
+        "UPDATE users SET age = 'old', tags = '[1]' WHERE id = 1", err);
+    bk_free(text);
+    if (st != BK_OK)
+        return st;
+    int64_t id = 1;
+    User u;
+    st = expect(bk_store_get(&u, s, g_user, &id, err), BK_EIO, err);
+    if (st == BK_OK && !is_zero(&u, sizeof(u)))
+        st = BK_EINTERNAL;
+    return st;
+}
+
+/* Registration of a model that differs from the table: BK_ESCHEMA with one
+ * problem per difference, nothing changed. */
+static bk_status op_drift(bk_store *s, bk_error **err, void *ctx)
+{
+    (void)ctx;
+    bk_status st = bk_store_register(s, g_drift, "users", err);
+    if (st == BK_ESCHEMA && err && bk_error_count(*err) < 3)
+        return BK_EINTERNAL;
+    return expect(st, BK_ESCHEMA, err);
+}
+
+/* Two cursors of one shape at once (the second cannot share the cached
+ * statement), read in turns; then a call on the store while they are
+ * open (re-entrant checkout). */
+static bk_status op_two_cursors(bk_store *s, bk_error **err, void *ctx)
+{
+    (void)ctx;
+    bk_query *q = NULL;
+    bk_cursor *a = NULL, *b = NULL;
+    bk_status st;
+    User u;
+    int rows = 0;
+    if ((st = bk_query_new(&q, s, g_user, err)) != BK_OK ||
+            (st = bk_query_run(&a, q, err)) != BK_OK ||
+            (st = bk_query_run(&b, q, err)) != BK_OK)
+        goto done;
+    for (int k = 0; k < 3; k++) {
+        if ((st = bk_cursor_next(a, &u, err)) != BK_OK)
+            goto done;
+        bk_clear(g_user, &u);
+        if ((st = bk_cursor_next(b, &u, err)) != BK_OK)
+            goto done;
+        bk_clear(g_user, &u);
+        rows += 2;
+    }
+    int64_t id = 2;
+    if ((st = bk_store_get(&u, s, g_user, &id, err)) != BK_OK)
+        goto done;
+    bk_clear(g_user, &u);
+    if ((st = bk_cursor_next(a, &u, err)) != BK_ITEROVER) {
+        if (st == BK_OK) {
+            bk_clear(g_user, &u);
+            st = BK_EINTERNAL;
+        }
+        goto done;
+    }
+    st = rows == 6 ? BK_OK : BK_EINTERNAL;
+done:
+    bk_cursor_free(a);
+    bk_cursor_free(b);
+    bk_query_free(q);
+    return st;
+}
+
+/* The wide model: register, insert, get, a query, a full update. */
+static bk_status op_wide(bk_store *s, bk_error **err, void *ctx)
+{
+    (void)ctx;
+    Wide w, got;
+    memset(&w, 0, sizeof(w));
+    w.id = 7;
+    for (int i = 0; i < 36; i++)
+        (&w.c0)[i] = i * 3;
+    w.s = "wide";
+    bk_status st = bk_store_register(s, g_wide, "wide", err);
+    if (st == BK_OK)
+        st = bk_store_insert(s, g_wide, &w, err);
+    if (st == BK_OK && (st = bk_store_get(&got, s, g_wide, &w.id, err)) == BK_OK) {
+        if (got.c35 != 105 || strcmp(got.s, "wide") != 0)
+            st = BK_EINTERNAL;
+        bk_clear(g_wide, &got);
+    }
+    bk_query *q = NULL;
+    bk_cursor *c = NULL;
+    if (st == BK_OK && (st = bk_query_new(&q, s, g_wide, err)) == BK_OK &&
+            (st = bk_query_run(&c, q, err)) == BK_OK) {
+        while ((st = bk_cursor_next(c, &got, err)) == BK_OK)
+            bk_clear(g_wide, &got);
+        if (st == BK_ITEROVER)
+            st = BK_OK;
+    }
+    bk_cursor_free(c);
+    bk_query_free(q);
+    w.c0 = -1;
+    if (st == BK_OK)
+        st = bk_store_update(s, g_wide, &w, NULL, 0, err);
+    return st;
+}
+
 /* ---- migrations and diff ---------------------------------------------------------- */
 
 static bk_status op_migrate(bk_store *s, bk_error **err, void *ctx)
@@ -945,6 +1170,12 @@ static void sweep_all(bool file)
         sweep_data("transact", warm, op_transact, check_tx, many_make, many_free);
     }
     sweep_data("uuid key", false, op_doc, check_doc, doc_make, doc_free);
+    sweep_data("refused insert", false, op_refused, check_refused, refused_ctx, user_free);
+    sweep_data("row that does not decode", false, op_bad_row, check_nothing, no_ctx, no_free);
+    sweep_data("drift", false, op_drift, check_nothing, no_ctx, no_free);
+    sweep_data("two cursors", false, op_two_cursors, check_nothing, no_ctx, no_free);
+    sweep_data("two cursors", true, op_two_cursors, check_nothing, no_ctx, no_free);
+    sweep_data("wide model", false, op_wide, check_nothing, no_ctx, no_free);
     sweep_data("migrate", false, op_migrate, check_migrate, no_ctx, no_free);
     sweep_data("pending", false, op_pending, check_nothing, no_ctx, no_free);
     sweep_data("diff", false, op_diff, check_nothing, no_ctx, no_free);
