@@ -520,8 +520,8 @@ bk__union *bk__schema_add_union(bk__schema *s);  /* zeroed; NULL on OOM */
 bk__enum *bk__schema_add_enum(bk__schema *s);    /* zeroed; NULL on OOM */
 /* Call fn(p, ctx) when the schema is freed. BK_ENOMEM (fn not called). */
 bk_status bk__schema_add_release(bk__schema *s, void (*fn)(void *, void *), void *p, void *ctx);
-/* Recompute has_checks of every model of a finished schema that no one
- * else holds yet, after validators were attached to it. */
+/* Recompute has_checks (and has_validators) of every model of a finished
+ * schema that no one else holds yet, after validators were attached to it. */
 bk_status bk__schema_refresh_checks(bk__schema *s);
 /* Hold a reference on dep (once per distinct dep). */
 bk_status bk__schema_add_dep(bk__schema *s, bk__schema *dep);

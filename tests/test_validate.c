@@ -595,6 +595,43 @@ static void fast_and_full_checks_agree_on_random_values(void **state)
     bk_model_unref(m);
 }
 
+/* A model validator of a model flattened into another runs when the outer
+ * object is decoded (the outer model has no validator of its own), at the
+ * outer object's path, as bk_validate() runs it. */
+typedef struct { int32_t n; Span span; } Outer;
+
+static void flattened_model_validators_run_inline(void **state)
+{
+    (void)state;
+    static const bk_field OUTER_FIELDS[] = {
+        BK_FIELD(Outer, n, BK_I32),
+        BK_NESTED(Outer, span, Span, &SPAN_DEF, .flatten = true),
+    };
+    static const bk_model_def OUTER_DEF = BK_MODEL_DEF(Outer, OUTER_FIELDS);
+    bk_model *m = NULL;
+    bk_error *err = NULL;
+    assert_int_equal(bk_model_new(&m, &OUTER_DEF, &err), BK_OK);
+    const char *body = "{\"n\":1,\"start\":5,\"end\":1}";
+    Outer o;
+    assert_int_equal(bk_json_decode(&o, m, body, strlen(body), NULL, &err), BK_EVALIDATION);
+    assert_int_equal(bk_error_count(err), 1);
+    bk_assert_problem(err, "$.end", "custom:end_before_start");
+    bk_error_free(err);
+    err = NULL;
+    bk_decode_options opts = BK_DECODE_OPTIONS_INIT;
+    opts.skip_validation = true;
+    assert_int_equal(bk_json_decode(&o, m, body, strlen(body), &opts, &err), BK_OK);
+    assert_int_equal(bk_validate(m, &o, 0, &err), BK_EVALIDATION);
+    assert_int_equal(bk_error_count(err), 1);
+    bk_assert_problem(err, "$.end", "custom:end_before_start");
+    bk_error_free(err);
+    bk_clear(m, &o);
+    body = "{\"n\":1,\"start\":1,\"end\":5}";
+    assert_int_equal(bk_json_decode(&o, m, body, strlen(body), NULL, &err), BK_OK);
+    bk_clear(m, &o);
+    bk_model_unref(m);
+}
+
 /* ---- model errors: constraints that cannot apply ------------------------------ */
 
 typedef struct { int32_t n; char *s; bk_strs l; } Bad;
@@ -645,6 +682,7 @@ int main(void)
         cmocka_unit_test(bad_constraints_fail_the_build),
         cmocka_unit_test(fast_and_full_checks_agree_at_the_boundaries),
         cmocka_unit_test(fast_and_full_checks_agree_on_random_values),
+        cmocka_unit_test(flattened_model_validators_run_inline),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
