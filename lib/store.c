@@ -1336,75 +1336,63 @@ static bk_status value_error(bk_error **err, const bk__table *t, const bk__col *
         what);
 }
 
+/* Byte classes of a JSON string of our encoding: 0 plain ASCII,
+ * 1 the closing quote, 2 what needs an escape (the fast path gives up),
+ * 4 a byte of a multi-byte UTF-8 sequence (checked afterwards). */
+static const unsigned char k_jclass[256] = {
+    2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2, 2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+    0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,2,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+};
+
 /*
  * Fast path for the most common JSON column, a list of strings: when no
  * string needs an escape, write ["a","b"] directly (what the encoder
- * writes), copying and checking each byte in one pass (tags are short)
- * into b (emptied), grown as needed. Returns 1 when written, 0 when the
- * generic encoder must do it (a string with an escape, invalid UTF-8 or
- * NULL: its exact errors), -1 on OOM.
+ * writes) into b (emptied): per string its length, room made once, then
+ * one pass that copies and classifies each byte (k_jclass). Returns 1 when
+ * written, 0 when the generic encoder must do it (a string with an escape,
+ * invalid UTF-8 or NULL: its exact errors), -1 on OOM.
  */
 static int fast_strs_json(bk_buf *b, const bk_strs *l)
 {
     b->len = 0;
-    if (b->cap < 64 && bk__buf_reserve(b, 64) != BK_OK)
+    if (b->cap < 3 && bk__buf_reserve(b, 2) != BK_OK)
         return -1;
-    char *o = b->ptr, *end = b->ptr + b->cap - 1;   /* room for the NUL */
-    *o++ = '[';
+    size_t at = 0;
+    b->ptr[at++] = '[';
     for (size_t k = 0; k < l->len; k++) {
         const unsigned char *q = (const unsigned char *)l->items[k];
         if (!q)
             return 0;
-        if (end - o < 3) {
-            size_t at = (size_t)(o - b->ptr);
-            b->len = at;
-            if (bk__buf_reserve(b, b->cap) != BK_OK)
-                return -1;
-            o = b->ptr + at;
-            end = b->ptr + b->cap - 1;
-        }
+        size_t n = strlen((const char *)q);
+        b->len = at;
+        if (at + n + 5 > b->cap && bk__buf_reserve(b, n + 4) != BK_OK)   /* , " ... " ] NUL */
+            return -1;
+        char *o = b->ptr + at;
         if (k)
             *o++ = ',';
         *o++ = '"';
-        char *from = o;
-        unsigned high = 0;
-        for (unsigned ch; (ch = *q) != 0; q++) {
-            if (ch < 0x20 || ch == '"' || ch == '\\')
-                return 0;
-            high |= ch;
-            if (o == end) {
-                size_t at = (size_t)(o - b->ptr), f = (size_t)(from - b->ptr);
-                b->len = at;
-                if (bk__buf_reserve(b, b->cap) != BK_OK)
-                    return -1;
-                o = b->ptr + at;
-                from = b->ptr + f;
-                end = b->ptr + b->cap - 1;
-            }
-            *o++ = (char)ch;
+        unsigned seen = 0;
+        for (size_t j = 0; j < n; j++) {
+            seen |= k_jclass[q[j]];
+            o[j] = (char)q[j];
         }
-        if (high >= 0x80 && !utf8_ok(from, (size_t)(o - from)))
+        if (seen & 3)
+            return 0;                     /* a quote, a backslash or a control character */
+        if ((seen & 4) && !utf8_ok(o, n))
             return 0;
-        if (end - o < 2) {
-            size_t at = (size_t)(o - b->ptr);
-            b->len = at;
-            if (bk__buf_reserve(b, b->cap) != BK_OK)
-                return -1;
-            o = b->ptr + at;
-            end = b->ptr + b->cap - 1;
-        }
+        o += n;
         *o++ = '"';
+        at = (size_t)(o - b->ptr);
     }
-    if (o == end) {
-        size_t at = (size_t)(o - b->ptr);
-        b->len = at;
-        if (bk__buf_reserve(b, b->cap) != BK_OK)
-            return -1;
-        o = b->ptr + at;
-    }
-    *o++ = ']';
-    *o = '\0';
-    b->len = (size_t)(o - b->ptr);
+    b->ptr[at++] = ']';
+    b->ptr[at] = '\0';
+    b->len = at;
     return 1;
 }
 
@@ -1597,11 +1585,13 @@ static bk_status bind_vals(const bk_store_driver *d, bk_store_stmt *s, int first
 static bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
     const bk__col *c, const void *p, size_t slot, bk_error **err)
 {
+    const bk_store_driver *d = cn->drv;
+    if (c->op == BK__COP_I64)             /* the usual key */
+        return d->bind_i64(s, i, *(const int64_t *)p, err);
     bk_store_value v;
     bk_status st = value_of(&v, cn, t, c, p, slot, err);
     if (st != BK_OK)
         return st;
-    const bk_store_driver *d = cn->drv;
     switch (v.type) {   /* one value: no need for bind_row */
     case BK_SQL_INTEGER: return d->bind_i64(s, i, v.i, err);
     case BK_SQL_REAL: return d->bind_f64(s, i, v.f, err);
@@ -1666,6 +1656,35 @@ static bool utf8_ok(const char *s, size_t n)
             p += 2;
         } else {
             return bk__utf8_valid(p, (size_t)(e - p));
+        }
+    }
+    return true;
+}
+
+/* s[0..n) is valid UTF-8 without NUL (text we may return as a C string):
+ * one pass, 8 bytes a step over ASCII. */
+static inline bool text_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        if (swar_nul_high(w))
+            break;
+        p += 8;
+    }
+    while (p < e) {
+        unsigned c = *p;
+        if (c - 1u < 0x7fu) {
+            p++;
+        } else if (c >= 0xC2 && c < 0xE0) {
+            if (e - p < 2 || (p[1] & 0xC0) != 0x80)
+                return false;
+            p += 2;
+        } else {
+            /* NUL, a three- or four-byte lead, or an invalid byte */
+            return c != 0 && !memchr(p, 0, (size_t)(e - p)) &&
+                bk__utf8_valid(p, (size_t)(e - p));
         }
     }
     return true;
@@ -1749,19 +1768,6 @@ static inline char *str_copy(const char *s, size_t n)
     return cp;
 }
 
-/* Byte classes for reading a JSON string of our encoding: 0 plain ASCII,
- * 1 the closing quote, 2 what needs an escape (the fast path gives up),
- * 4 a byte of a multi-byte UTF-8 sequence (checked afterwards). */
-static const unsigned char k_jclass[256] = {
-    2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2, 2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
-    0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,2,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
-    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
-    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
-    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
-};
 
 /*
  * Fast path for the most common JSON column, a list of strings written by
@@ -1993,11 +1999,9 @@ static BK__HOT_INLINE bk_status read_col(const bk_store_value *v, const bk__tabl
     case BK__COP_STR: {
         if (ty != BK_SQL_TEXT)
             break;
-        const char *s = v->p;
-        size_t n = v->n;
-        if (!plain_ascii(s, n) && (memchr(s, 0, n) || !utf8_ok(s, n)))
+        if (!text_ok(v->p, v->n))
             break;
-        char *cp = str_copy(s, n);
+        char *cp = str_copy(v->p, v->n);
         if (!cp)
             return bk__error_oom(err);
         *(char **)p = cp;
