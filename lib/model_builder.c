@@ -31,7 +31,7 @@ typedef struct bfield {
     size_t naliases;
     char *default_json;          /* compact JSON text */
     bool default_zero, optional, skip, flatten;
-    bool primary_key, auto_id, unique, index;
+    bool primary_key, auto_id, unique, index, row_version;
     bk_skip_if skip_if;
     bcheck check, each;          /* on the value; on each element */
     bk_validate_fn validate;
@@ -961,6 +961,7 @@ bk_status bk__builder_field_attr(bk_builder *b, const char *key, const json_t *v
     else if (strcmp(key, "auto_id") == 0) flag = &f->auto_id;
     else if (strcmp(key, "unique") == 0) flag = &f->unique;
     else if (strcmp(key, "index") == 0) flag = &f->index;
+    else if (strcmp(key, "row_version") == 0) flag = &f->row_version;
     else
         return bk__model_error(err, "model", m->name, "field", f->name,
             "unknown attribute %s", key);
@@ -1259,6 +1260,7 @@ static bk_status fill_model(bctx *c, size_t i)
         f->auto_id = bf->auto_id;
         f->unique = bf->unique;
         f->index = bf->index;
+        f->row_version = bf->row_version;
         if ((st = bk__check_declare(&f->check, &bf->check.c)) != BK_OK
                 || (st = bk__check_declare(&f->elem_check, &bf->each.c)) != BK_OK)
             return st;

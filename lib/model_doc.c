@@ -620,7 +620,7 @@ static json_t *field_doc(const bk__field *f, bool *unsup)
         goto done;
     if (!put_flag(o, "flatten", f->flatten) || !put_flag(o, "primary_key", f->primary_key)
             || !put_flag(o, "auto_id", f->auto_id) || !put_flag(o, "unique", f->unique)
-            || !put_flag(o, "index", f->index))
+            || !put_flag(o, "index", f->index) || !put_flag(o, "row_version", f->row_version))
         goto done;
     if (f->check && !put_check(o, &f->check->src, unsup))
         goto done;

@@ -1163,6 +1163,7 @@ static const char CANONICAL[] =
     "{\"name\":\"shape\",\"type\":\"Shape\",\"optional\":true},"
     "{\"name\":\"tags\",\"type\":\"list<str>\",\"default\":[],\"skip_if\":\"empty\",\"index\":true},"
     "{\"name\":\"email\",\"type\":\"str\",\"unique\":true},"
+    "{\"name\":\"rev\",\"type\":\"i32\",\"default_zero\":true,\"row_version\":true},"
     "{\"name\":\"friends\",\"type\":\"map<ptr<User>>\",\"default_zero\":true},"
     "{\"name\":\"secret\",\"type\":\"bytes\",\"skip\":true},"
     "{\"name\":\"loc\",\"type\":\"Geo\",\"flatten\":true},"
@@ -1182,10 +1183,12 @@ static void canonical_document_reads_and_writes_back_exactly(void **state)
     bk_free(doc);
     assert_string_equal(bk_model_field_json_name(m, 2), "nickName");
     assert_string_equal(bk_model_field_json_name(m, 1), "role");
-    assert_string_equal(bk_model_field_type(m, 6), "map<ptr<User>>");
+    assert_string_equal(bk_model_field_type(m, 7), "map<ptr<User>>");
     assert_int_equal(bk_model_field_kind(m, 3), BK_UNION);
     assert_true(m->deny_unknown);
     assert_string_equal(ifield(m, "score")->default_enc, "0.25");
+    assert_true(ifield(m, "rev")->row_version);
+    assert_false(ifield(m, "email")->row_version);
     /* flatten: lat/lon in the view, loc and secret not */
     assert_true(bk__model_ok(m));
     bool lat = false;

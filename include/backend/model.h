@@ -571,7 +571,7 @@ BK_EXTERN(void) bk_clear(const bk_model *model, void *obj);
  * document: field attributes `rename` (string), `aliases` (array of
  * strings), `default` (any JSON), `default_zero` (bool), `optional` (bool),
  * `skip` (bool), `skip_if` ("absent" | "empty" | "default"), `flatten`
- * (bool), `primary_key`, `auto_id`, `unique`, `index` (bool); model
+ * (bool), `primary_key`, `auto_id`, `unique`, `index`, `row_version` (bool); model
  * attributes `rename_all` (serde's case name), `deny_unknown` (bool); union
  * attributes `tagging` ("external" | "internal" | "adjacent" | "untagged"),
  * `tag`, `content` (strings).

@@ -133,7 +133,7 @@ _CONSTRAINTS = (
     ("messages", "messages"),
 )
 _FLAGS = ("default_zero", "skip", "skip_if", "flatten", "primary_key", "auto_id", "unique",
-          "index")
+          "index", "row_version")
 
 
 class FieldInfo:
@@ -154,8 +154,8 @@ def field(default=_MISSING, *, default_factory=None, rename=None, alias=None, ki
           ge=None, le=None, gt=None, lt=None, multiple_of=None, min_len=None, max_len=None,
           min_items=None, max_items=None, unique_items=None, pattern=None, format=None,
           one_of=None, const=_MISSING, messages=None, each=None, validator=None,
-          primary_key=None, auto_id=None, auto=None, unique=None, index=None, skip=None,
-          skip_if=None, flatten=None, default_zero=None, discriminator=None, tagging=None,
+          primary_key=None, auto_id=None, auto=None, unique=None, index=None,
+          row_version=None, skip=None, skip_if=None, flatten=None, default_zero=None, discriminator=None, tagging=None,
           content=None):
     """Declare a field's default, JSON name and constraints.
 
@@ -168,7 +168,8 @@ def field(default=_MISSING, *, default_factory=None, rename=None, alias=None, ki
     ``messages`` (code -> message), ``each`` (a dict of these for each list
     item or map value) and ``validator`` (a name; see docs/python.md).
     Storage hints: ``primary_key``, ``auto_id`` (alias ``auto``; such a field
-    defaults to 0 when absent), ``unique``, ``index``. Encoding: ``skip``,
+    defaults to 0 when absent), ``unique``, ``index``, ``row_version`` (an int
+    field used as an optimistic lock; defaults to 0 when absent). Encoding: ``skip``,
     ``skip_if`` (``"absent"``, ``"empty"``, ``"default"``), ``flatten``,
     ``default_zero``. Unions: ``discriminator`` (the tag key: internally
     tagged), ``tagging`` (``"internal"``, ``"external"``, ``"adjacent"``,
@@ -790,10 +791,11 @@ def _field_entry(cls, fname, t, optional, finfo, default):
                 raw["default"] = None
         else:
             raw["default"] = json.loads(_dumps(_value_to_json(t, default)))
-    if attrs.get("auto_id") and "default" not in raw and not attrs.get("default_zero"):
+    if ((attrs.get("auto_id") or attrs.get("row_version")) and "default" not in raw
+            and not attrs.get("default_zero")):
         raw["default_zero"] = True     # the store assigns it: absent in input is fine
     for key in ("default_zero", "optional", "skip", "skip_if", "flatten", "primary_key",
-                "auto_id", "unique", "index"):
+                "auto_id", "unique", "index", "row_version"):
         if key == "optional":
             if optional:
                 raw["optional"] = True

@@ -121,6 +121,32 @@ class CrudTest(StoreCase):
         with self.assertRaises(bk.NotFoundError):
             self.store.update(User(id=77, name="x", age=1))
 
+    def test_row_version_is_an_optimistic_lock(self):
+        class Account(bk.Model):
+            id: int = bk.field(primary_key=True, auto=True)
+            owner: str
+            version: int = bk.field(row_version=True)
+
+        self.assertIn('"row_version":true', Account.to_doc().replace(" ", ""))
+        self.store.register(Account)
+        a = self.store.insert(Account(owner="ann"))
+        self.assertEqual(a.version, 0)
+        b = self.store.get(Account, a.id)          # a second reader of the same row
+        a.owner = "ann2"
+        self.store.update(a)
+        self.assertEqual(a.version, 1)             # incremented in the row and the instance
+        b.owner = "bob"
+        with self.assertRaises(bk.ConflictError) as cm:
+            self.store.update(b)                   # stale version: refused, row unchanged
+        self.assertEqual((cm.exception.code, cm.exception.http_status), ("BK_ECONFLICT", 409))
+        got = self.store.get(Account, a.id)
+        self.assertEqual((got.owner, got.version), ("ann2", 1))
+        with self.assertRaises(bk.ModelError):
+            class Bad(bk.Model):                   # a row version must be a required integer
+                id: int = bk.field(primary_key=True)
+                version: str = bk.field(row_version=True)
+            self.store.register(Bad)
+
     def test_upsert_inserts_then_updates(self):
         t = Tag(name="red", weight=1.5)
         self.store.upsert(t)
