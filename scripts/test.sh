@@ -7,7 +7,7 @@
 #             (one store shared by four threads) under ThreadSanitizer
 #   fuzz      clang BK_FUZZ=ON build in build-fuzz; each libFuzzer target runs
 #             over a temp copy of tests/fuzz/corpus/<name>/ (FUZZ_BUDGET
-#             seconds in total, default 60, split between the targets)
+#             seconds in total, default 90, split between the targets)
 # Skipped phases (no clang fuzzer support, no fuzz targets) are reported but
 # not counted. Ends with "N passed, M failed"; exit status non-zero on any
 # failure. Environment: JOBS (default 2), FUZZ_BUDGET, VALGRIND_SKIP (test
@@ -19,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 JOBS=${JOBS:-2}
-FUZZ_BUDGET=${FUZZ_BUDGET:-60}
+FUZZ_BUDGET=${FUZZ_BUDGET:-90}
 BK_PHASES=${BK_PHASES:-gcc asan valgrind tsan fuzz}
 # Tests that fork/exec compilers or otherwise do not belong under valgrind.
 VALGRIND_SKIP=${VALGRIND_SKIP:-}
