@@ -908,6 +908,7 @@ static void v_model(vctx *c, const bk_model *m, const char *base)
 {
     if (!m->has_checks || c->stop)
         return;
+    size_t problems_before = c->errs->len;
     for (size_t i = 0; i < m->nfields && !c->stop; i++) {
         const bk__field *f = &m->fields[i];
         if (f->skip)
@@ -932,7 +933,9 @@ static void v_model(vctx *c, const bk_model *m, const char *base)
             run_validator(c, f->validate, f->validate_payload, p);
         c->npath--;
     }
-    if (m->validate && !c->stop)
+    /* Cross-field (model) validators run on a clean object only, as when
+     * decoding: they may rely on the fields' own constraints. */
+    if (m->validate && !c->stop && c->errs->len == problems_before)
         run_validator(c, m->validate, m->validate_payload, base);
 }
 

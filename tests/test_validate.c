@@ -632,6 +632,80 @@ static void flattened_model_validators_run_inline(void **state)
     bk_model_unref(m);
 }
 
+/* A model validator runs on a clean object only, when decoding and in
+ * bk_validate() alike: not when the object's own fields, or a model nested
+ * in it, have a problem. */
+typedef struct { int32_t lo; int32_t hi; } Win;
+typedef struct { Win win; Span span; } Both;
+
+static int win_ok(const void *value, bk_report *r, void *payload)
+{
+    int *calls = payload;
+    const Win *w = value;
+    (*calls)++;
+    if (w->hi <= w->lo)
+        bk_report_problem(r, "hi", "hi_not_above_lo", "hi must be above lo", NULL);
+    return 0;
+}
+
+static int g_win_calls;
+
+static void model_validators_run_on_clean_objects_only(void **state)
+{
+    (void)state;
+    static const bk_field WIN_FIELDS[] = {
+        BK_FIELD(Win, lo, BK_I32, BK_MIN(0)),
+        BK_FIELD(Win, hi, BK_I32),
+    };
+    static const bk_model_def WIN_DEF = BK_MODEL_DEF(Win, WIN_FIELDS,
+        .validate = win_ok, .validate_payload = &g_win_calls, .validate_name = "win_ok");
+    static const bk_field BOTH_FIELDS[] = {
+        BK_NESTED(Both, win, Win, &WIN_DEF),
+        BK_NESTED(Both, span, Span, &SPAN_DEF),
+    };
+    static const bk_model_def BOTH_DEF = BK_MODEL_DEF(Both, BOTH_FIELDS);
+    bk_model *m = NULL;
+    bk_error *err = NULL;
+    assert_int_equal(bk_model_new(&m, &BOTH_DEF, &err), BK_OK);
+    static const struct { const char *body; const char *path, *code; int calls; } cases[] = {
+        /* lo below its minimum: win's validator is not run (hi <= lo not reported);
+         * span is clean, so its validator runs and reports */
+        { "{\"win\":{\"lo\":-1,\"hi\":-5},\"span\":{\"start\":5,\"end\":1}}",
+          "$.win.lo", "below_min", 0 },
+        /* win clean: its validator runs */
+        { "{\"win\":{\"lo\":3,\"hi\":1},\"span\":{\"start\":1,\"end\":2}}",
+          "$.win.hi", "custom:hi_not_above_lo", 1 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *body = cases[i].body;
+        Both o;
+        for (int pass = 0; pass < 2; pass++) {
+            g_win_calls = 0;
+            if (pass == 0) {
+                assert_int_equal(bk_json_decode(&o, m, body, strlen(body), NULL, &err),
+                    BK_EVALIDATION);
+            } else {
+                bk_decode_options opts = BK_DECODE_OPTIONS_INIT;
+                opts.skip_validation = true;
+                assert_int_equal(bk_json_decode(&o, m, body, strlen(body), &opts, &err), BK_OK);
+                assert_int_equal(bk_validate(m, &o, 0, &err), BK_EVALIDATION);
+                bk_clear(m, &o);
+            }
+            assert_int_equal(g_win_calls, cases[i].calls);
+            bk_assert_problem(err, cases[i].path, cases[i].code);
+            if (i == 0) {
+                assert_int_equal(bk_error_count(err), 2);
+                bk_assert_problem(err, "$.span.end", "custom:end_before_start");
+            } else {
+                assert_int_equal(bk_error_count(err), 1);
+            }
+            bk_error_free(err);
+            err = NULL;
+        }
+    }
+    bk_model_unref(m);
+}
+
 /* ---- model errors: constraints that cannot apply ------------------------------ */
 
 typedef struct { int32_t n; char *s; bk_strs l; } Bad;
@@ -683,6 +757,7 @@ int main(void)
         cmocka_unit_test(fast_and_full_checks_agree_at_the_boundaries),
         cmocka_unit_test(fast_and_full_checks_agree_on_random_values),
         cmocka_unit_test(flattened_model_validators_run_inline),
+        cmocka_unit_test(model_validators_run_on_clean_objects_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
