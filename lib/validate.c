@@ -729,8 +729,11 @@ static void check_string(vctx *c, const bk__check *chk, const char *str)
 static void check_values(vctx *c, const bk__check *chk, const bk__type *t, const void *p)
 {
     bk_buf b = BK_BUF_INIT;
-    if (bk__json_encode_type(&b, t, p, NULL) != BK_OK) {
+    bk_status est = bk__json_encode_type(&b, t, p, NULL);
+    if (est != BK_OK) {
         bk_buf_dispose(&b);
+        if (est == BK_ENOMEM)      /* never taken for "allowed" */
+            c->oom = c->stop = true;
         return; /* not representable: the encoder reports it where it matters */
     }
     if (chk->nallowed) {
@@ -791,8 +794,13 @@ static void check_items(vctx *c, const bk__check *chk, const bk__type *t, const 
         }
         for (size_t i = 0; i < n; i++) {
             off[i] = b.len;
-            if (bk__json_encode_type(&b, t->elem, (const char *)l->items + i * t->elem->size,
-                    NULL) != BK_OK) {
+            bk_status est = bk__json_encode_type(&b, t->elem,
+                (const char *)l->items + i * t->elem->size, NULL);
+            if (est != BK_OK) {
+                /* out of memory must not pass for "no duplicates"; an item
+                 * that cannot be encoded (reported elsewhere) ends the check */
+                if (est == BK_ENOMEM)
+                    c->oom = c->stop = true;
                 bk__free(off);
                 bk_buf_dispose(&b);
                 return;

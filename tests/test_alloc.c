@@ -46,6 +46,14 @@ static void arm(long n)
     g_count = 0;
 }
 
+/* Stop failing; g_count keeps the number of allocations the call tried, so
+ * a success can be checked to have never reached the refused one (else the
+ * refusal was swallowed). */
+static void disarm(void)
+{
+    g_fail_at = -1;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -86,8 +94,9 @@ static void model_build_survives_every_failure(void **state)
         bk_model *m = NULL;
         bk_error *err = NULL;
         bk_status st = bk_model_new(&m, &USER_DEF, &err);
-        arm(-1);
+        disarm();
         if (st == BK_OK) {
+            assert_true(g_count <= n);   /* never a swallowed refusal */
             bk_model_unref(m);
             break;
         }
@@ -101,10 +110,37 @@ static void model_build_survives_every_failure(void **state)
     assert_int_equal(g_live, 0);
 }
 
-static void sweep_decode(const char *doc, bk_status final)
+/* User with constraints of every family the decoder checks inline or hands
+ * to the full check (lengths, pattern, format, ranges, one_of, items, each). */
+static const bk_field CADDRESS_FIELDS[] = {
+    BK_FIELD(Address, street, BK_STR, BK_MIN_LEN(2)),
+    BK_FIELD(Address, city, BK_STR, BK_ONE_OF("[\"Paris\", \"Lyon\"]")),
+    BK_FIELD(Address, zip, BK_STR, BK_PATTERN("^[0-9]{5}$")),
+};
+static const bk_model_def CADDRESS_DEF = BK_MODEL_DEF(Address, CADDRESS_FIELDS);
+static const bk_field CUSER_FIELDS[] = {
+    BK_FIELD(User, id, BK_I64, BK_MIN(1), BK_MULTIPLE_OF(2)),
+    BK_FIELD(User, name, BK_STR, BK_MIN_LEN(1), BK_MAX_LEN(3)),
+    BK_FIELD(User, email, BK_STR, BK_FORMAT(BK_FORMAT_EMAIL)),
+    BK_FIELD(User, age, BK_I32, BK_MIN(0), BK_MAX(150)),
+    BK_FIELD(User, active, BK_BOOL, .default_json = "true"),
+    BK_FIELD(User, score, BK_F64, BK_LT(50), .default_zero = true),
+    BK_LIST(User, tags, BK_STR, BK_MAX_ITEMS(4), BK_UNIQUE_ITEMS,
+            BK_EACH(BK_MAX_LEN(1)), .default_json = "[]"),
+    BK_NESTED(User, address, Address, &CADDRESS_DEF),
+    BK_FIELD(User, created_at, BK_TIMESTAMP),
+    BK_ENUM(User, role, ROLES, BK_ONE_OF("[\"admin\"]"), .default_json = "\"admin\""),
+    BK_FIELD(User, nickname, BK_STR, BK_PRESENCE(User, nickname_p), BK_MESSAGES("too_long", "nick!"),
+             BK_MAX_LEN(1)),
+};
+static const bk_model_def CUSER_DEF = BK_MODEL_DEF(User, CUSER_FIELDS);
+/* DOC breaks five of CUSER_DEF's constraints (name, score, tags twice,
+ * nickname) and passes the others, which must be checked all the same. */
+
+static void sweep_decode_model(const bk_model_def *def, const char *doc, bk_status final)
 {
     bk_model *m = NULL;
-    assert_int_equal(bk_model_new(&m, &USER_DEF, NULL), BK_OK);
+    assert_int_equal(bk_model_new(&m, def, NULL), BK_OK);
     long base = g_live;
     long n;
     for (n = 0;; n++) {
@@ -113,7 +149,7 @@ static void sweep_decode(const char *doc, bk_status final)
         bk_error *err = NULL;
         arm(n);
         bk_status st = bk_json_decode(&u, m, doc, strlen(doc), NULL, &err);
-        arm(-1);
+        disarm();
         if (st == final && g_count <= n) {
             if (st == BK_OK)
                 bk_clear(m, &u);
@@ -136,6 +172,11 @@ static void sweep_decode(const char *doc, bk_status final)
     bk_model_unref(m);
 }
 
+static void sweep_decode(const char *doc, bk_status final)
+{
+    sweep_decode_model(&USER_DEF, doc, final);
+}
+
 static void decode_survives_every_failure(void **state)
 {
     (void)state;
@@ -146,6 +187,54 @@ static void failing_decode_survives_every_failure(void **state)
 {
     (void)state;
     sweep_decode(BAD_DOC, BK_EDECODE);
+}
+
+static void validating_decode_survives_every_failure(void **state)
+{
+    (void)state;
+    sweep_decode_model(&CUSER_DEF, DOC, BK_EVALIDATION);
+}
+
+/* bk_validate on a decoded struct: every refusal is BK_ENOMEM, never a
+ * shorter list of problems; the full list once nothing fails. */
+static void validate_survives_every_failure(void **state)
+{
+    (void)state;
+    bk_model *m = NULL;
+    assert_int_equal(bk_model_new(&m, &CUSER_DEF, NULL), BK_OK);
+    bk_decode_options o = BK_DECODE_OPTIONS_INIT;
+    o.skip_validation = true;
+    User u;
+    assert_int_equal(bk_json_decode(&u, m, DOC, strlen(DOC), &o, NULL), BK_OK);
+    long base = g_live;
+    long n;
+    size_t full = 0;
+    for (n = 0;; n++) {
+        bk_error *err = NULL;
+        arm(n);
+        bk_status st = bk_validate(m, &u, 0, &err);
+        disarm();
+        if (g_count <= n) {
+            assert_int_equal(st, BK_EVALIDATION);
+            full = bk_error_count(err);
+            bk_assert_problem(err, "$.name", "too_long");
+            bk_assert_problem(err, "$.score", "above_max");
+            bk_assert_problem(err, "$.tags", "too_many_items");
+            bk_assert_problem(err, "$.tags[1]", "too_long");
+            bk_assert_problem(err, "$.nickname", "too_long");
+            bk_error_free(err);
+            break;
+        }
+        assert_int_equal(st, BK_ENOMEM);
+        assert_int_equal(bk_error_code(err), BK_ENOMEM);
+        bk_error_free(err);
+        assert_int_equal(g_live, base);
+    }
+    assert_true(n > 3);
+    assert_int_equal(full, 5);
+    bk_clear(m, &u);
+    bk_model_unref(m);
+    assert_int_equal(g_live, 0);
 }
 
 static void encode_survives_every_failure(void **state)
@@ -162,8 +251,9 @@ static void encode_survives_every_failure(void **state)
         bk_error *err = NULL;
         arm(n);
         bk_status st = bk_json_encode(&out, NULL, m, &u, NULL, &err);
-        arm(-1);
+        disarm();
         if (st == BK_OK) {
+            assert_true(g_count <= n);
             assert_non_null(out);
             bk_free(out);
             break;
@@ -180,7 +270,7 @@ static void encode_survives_every_failure(void **state)
     bk_buf_reset(&b);
     arm(0);
     assert_int_equal(bk_json_encode_buf(&b, m, &u, NULL, NULL), BK_OK);
-    arm(-1);
+    disarm();
     bk_buf_dispose(&b);
     bk_clear(m, &u);
     bk_model_unref(m);
@@ -213,7 +303,7 @@ static void stream_survives_every_failure(void **state)
         } else {
             failed = true;
         }
-        arm(-1);
+        disarm();
         bk_json_stream_free(s);
         if (failed) {
             assert_int_equal(st, BK_ENOMEM);
@@ -221,6 +311,7 @@ static void stream_survives_every_failure(void **state)
             assert_int_equal(g_live, base);
             continue;
         }
+        assert_true(g_count <= n);
         assert_int_equal(got, 2);
         assert_int_equal(g_live, base);
         break;
@@ -234,6 +325,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(model_build_survives_every_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(decode_survives_every_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_decode_survives_every_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(validating_decode_survives_every_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(validate_survives_every_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(encode_survives_every_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(stream_survives_every_failure, setup, teardown),
     };
