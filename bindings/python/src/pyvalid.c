@@ -139,13 +139,25 @@ static int run_check(const void *value, bk_report *r, void *payload)
     return rc;
 }
 
+/* Whether the interpreter is shutting down: taking the GIL from another
+ * thread then would block that thread for good. */
+static int py_finalizing(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return Py_IsFinalizing();
+#else
+    return _Py_IsFinalizing();
+#endif
+}
+
 /* bk_doc_options.release: drop a check when its model is freed (from any
- * thread, so the GIL is taken; nothing to do once Python is gone). */
+ * thread, so the GIL is taken; nothing to do once Python is gone or going:
+ * the function object is then left to the interpreter's teardown). */
 static void release_check(void *payload, void *ctx)
 {
     pyv *v = payload;
     (void)ctx;
-    if (Py_IsInitialized()) {
+    if (Py_IsInitialized() && !py_finalizing()) {
         PyGILState_STATE g = PyGILState_Ensure();
         Py_DECREF(v->check);
         PyGILState_Release(g);
