@@ -983,8 +983,13 @@ def _build_locked(cls):
     # validator names resolve to the classes' @field_validator/@model_validator
     # functions; a name without one is an error (BK_EMODEL)
     text = json.dumps(doc, ensure_ascii=False)
-    if desc.doc is not None:      # loaded from a document: names only (docs/python.md)
-        handle = _b.bk_model_from_doc(text)
+    if desc.doc is not None:      # loaded from a document
+        loaded = cls.__dict__.get("__bk_models__")
+        if loaded is not None and cls.__dict__.get("_bk_validators") is not None:
+            # load_models(validators=...): the names resolve to those functions
+            handle = _b.bk_model_from_doc_ex(text, _validators.resolver(loaded, _field_value))
+        else:                     # names only (docs/python.md)
+            handle = _b.bk_model_from_doc(text)
     else:
         handle = _b.bk_model_from_doc_ex(text, _validators.resolver(classes, _field_value))
     n = _b.bk_model_field_count(handle)
@@ -1244,11 +1249,12 @@ class Model(_b.ModelBase, metaclass=ModelMeta):
         return _b.bk_model_to_doc(cls.__bk_model__, pretty)
 
     @staticmethod
-    def from_doc(text):
+    def from_doc(text, *, validators=None):
         """A class for the root model of a model description document
         (str or bytes); the classes of the other models it reaches are in
-        the returned class's ``__bk_models__``."""
-        classes = load_models(text)
+        the returned class's ``__bk_models__``. ``validators`` maps the
+        document's validator names to functions (see :func:`load_models`)."""
+        classes = load_models(text, validators=validators)
         return classes[next(iter(classes))]
 
 
@@ -1305,10 +1311,19 @@ def _parse_type(expr, lookup):
     return lookup(expr)
 
 
-def load_models(text):
+def load_models(text, *, validators=None):
     """Classes for every model of a model description document: a dict
     name -> class, the root first. The document is checked (and normalised)
-    by the C library first: ``bk_model_from_doc``, then ``bk_model_to_doc``."""
+    by the C library first: ``bk_model_from_doc``, then ``bk_model_to_doc``.
+
+    ``validators`` (a dict name -> function) supplies the custom validators
+    the document names (a field's or a model's ``validator`` attribute; a
+    comma-separated attribute names several, run in order). A field
+    validator is called with the field's value, a model validator with the
+    instance; they report as ``@bk.field_validator``/``@bk.model_validator``
+    functions do. With ``validators`` given, a name it lacks is a
+    ``bk.ModelError`` when the classes are first used; without it the names
+    are kept but nothing runs."""
     if isinstance(text, (bytes, bytearray, memoryview)):
         text = bytes(text).decode("utf-8")
     handle = _b.bk_model_from_doc(text)
@@ -1359,6 +1374,8 @@ def load_models(text):
         cls.__annotations__ = annotations
         cls._bk_spec = _Spec([f["name"] for f in m["fields"]], {}, {})
         cls.__bk_models__ = classes
+        if validators is not None:
+            _validators.attach(cls, m, validators)
     return classes
 
 

@@ -184,6 +184,39 @@ def annotate(cls, raw, fields):
     type.__setattr__(cls, "_bk_validators", plan)
 
 
+def attach(cls, raw, functions):
+    """The plan of a class loaded from a document (raw: its model entry):
+    each validator name it carries taken from functions (name -> callable).
+    A name functions lacks stays unresolved, so the load fails with
+    BK_EMODEL naming the model and field."""
+    plan = _Plan()
+
+    def specs(names, fields, kind):
+        out = []
+        for name in names.split(","):
+            fn = functions.get(name)
+            if fn is None:
+                continue
+            if not callable(fn):
+                raise TypeError("validators[%r] is not callable" % name)
+            spec = _Spec(staticmethod(fn), fields, kind)
+            spec.__name__ = name
+            out.append(spec)
+        return out if len(out) == len(names.split(",")) else None
+
+    for f in raw["fields"]:
+        names = f.get("validator")
+        if names:
+            found = specs(names, [f["name"]], "field")
+            if found:
+                plan.fields[f["name"]] = found
+    if raw.get("validator"):
+        found = specs(raw["validator"], None, "model")
+        if found:
+            plan.model = found
+    type.__setattr__(cls, "_bk_validators", plan)
+
+
 # ---- checks -------------------------------------------------------------------------
 
 def _problem(exc, default_code):

@@ -322,6 +322,76 @@ class FieldValidators(unittest.TestCase):
             Order.from_json(order(orderName="a b"))
 
 
+class LoadedDocuments(unittest.TestCase):
+    """A model defined elsewhere (C, another service) names its validators;
+    from_doc(validators=...) supplies Python functions for them."""
+    DOC = json.dumps({
+        "bk_model": 1, "root": "Booking",
+        "models": [
+            {"name": "Booking", "validator": "span_ok", "fields": [
+                {"name": "code", "type": "str", "max_len": 6, "validator": "upper,no_space"},
+                {"name": "start", "type": "i64"},
+                {"name": "end", "type": "i64"},
+                {"name": "guests", "type": "list<Guest>", "default": []}]},
+            {"name": "Guest", "fields": [
+                {"name": "name", "type": "str", "validator": "no_space"}]}]})
+
+    @staticmethod
+    def upper(v):
+        if v != v.upper():
+            raise ValueError("must be upper case")
+
+    @staticmethod
+    def no_space(v):
+        if " " in v:
+            raise bk.ValidationProblem("space", "no spaces", {"at": v.index(" ")})
+
+    @staticmethod
+    def span_ok(b):
+        if b.end <= b.start:
+            raise bk.ValidationProblem("bad_span", "end must be after start", path="end")
+
+    def load(self, **extra):
+        fns = {"upper": self.upper, "no_space": self.no_space, "span_ok": self.span_ok}
+        fns.update(extra)
+        return bk.Model.from_doc(self.DOC, validators=fns)
+
+    def test_functions_run_at_full_paths_with_the_constraints(self):
+        Booking = self.load()
+        ok = Booking.from_json(b'{"code":"AB","start":1,"end":2,"guests":[{"name":"ann"}]}')
+        self.assertEqual(ok.code, "AB")
+        with self.assertRaises(bk.ValidationError) as cm:
+            Booking.from_json(b'{"code":"a b c d e f","start":1,"end":2,'
+                              b'"guests":[{"name":"x"},{"name":"a b"}]}')
+        self.assertEqual(sorted((e["path"], e["code"]) for e in cm.exception.errors), [
+            ("$.code", "custom:upper"), ("$.code", "too_long"),
+            ("$.guests[1].name", "custom:space")])
+        with self.assertRaises(bk.ValidationError) as cm:
+            Booking.from_json(b'{"code":"AB","start":5,"end":2}')
+        self.assertEqual(cm.exception.errors, [
+            {"path": "$.end", "code": "custom:bad_span", "message": "end must be after start",
+             "params": {}}])
+        # a field's validators run in order and stop at the first failure
+        with self.assertRaises(bk.ValidationError) as cm:
+            Booking.from_json(b'{"code":"a b","start":1,"end":2}')
+        self.assertEqual([e["code"] for e in cm.exception.errors], ["custom:upper"])
+        # the C model still carries the names
+        self.assertIn('"validator":"upper,no_space"', Booking.to_doc().replace(" ", ""))
+
+    def test_a_missing_function_fails_the_load(self):
+        Booking = self.load(span_ok=None)
+        with self.assertRaises(bk.ModelError) as cm:
+            Booking.from_json(b'{"code":"AB","start":1,"end":2}')
+        self.assertEqual(str(cm.exception), 'model Booking: no validator named "span_ok"')
+        with self.assertRaises(TypeError):
+            self.load(upper=42).from_json(b'{"code":"AB","start":1,"end":2}')
+
+    def test_without_validators_the_names_are_kept_and_nothing_runs(self):
+        Booking = bk.Model.from_doc(self.DOC)
+        b = Booking.from_json(b'{"code":"a b","start":5,"end":2}')
+        self.assertEqual(b.code, "a b")
+
+
 class Thin(unittest.TestCase):
     DOC = json.dumps({"bk_model": 1, "root": "A", "models": [
         {"name": "A", "validator": "whole",
