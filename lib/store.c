@@ -177,8 +177,10 @@ static void sql_dispose(bk__sql *s)
 
 #define MAX_DRIVERS 16
 static pthread_mutex_t g_drv_mu = PTHREAD_MUTEX_INITIALIZER;
-static const bk_store_driver *g_drivers[MAX_DRIVERS] = { &bk__sqlite_driver };
-static size_t g_ndrivers = 1;
+static const bk_store_driver *g_drivers[MAX_DRIVERS] = {
+    &bk__sqlite_driver, &bk__pg_driver, &bk__pg_driver_alias
+};
+static size_t g_ndrivers = 3;
 
 static bool driver_complete(const bk_store_driver *d)
 {
@@ -189,15 +191,16 @@ static bool driver_complete(const bk_store_driver *d)
         d->table_info && d->begin_exclusive && d->begin && d->find_function;
 }
 
-/* Version-1 drivers end at `row`: they are registered as a copy with the
- * later members NULL (the core reads every member). */
+/* Version-1 drivers end at `row`, version 2 at `bind_row`: they are
+ * registered as a copy with the later members NULL (the core reads every
+ * member). */
 static bk_store_driver g_v1_copies[MAX_DRIVERS];
 
 bk_status bk_store_register_driver(const bk_store_driver *driver, bk_error **err)
 {
     if (!driver)
         return bk__error_set(err, BK_EINVAL, "bk_store_register_driver: NULL driver");
-    if (driver->version != BK_STORE_DRIVER_VERSION && driver->version != 1)
+    if (driver->version < 1 || driver->version > BK_STORE_DRIVER_VERSION)
         return bk__error_set(err, BK_EINVAL, "bk_store_register_driver: driver version %u, "
             "this library speaks 1 to %u", driver->version, (unsigned)BK_STORE_DRIVER_VERSION);
     if (!driver_complete(driver))
@@ -211,10 +214,11 @@ bk_status bk_store_register_driver(const bk_store_driver *driver, bk_error **err
                 "taken", driver->scheme);
     if (st == BK_OK && g_ndrivers == MAX_DRIVERS)
         st = bk__error_oom(err);
-    if (st == BK_OK && driver->version == 1) {
+    if (st == BK_OK && driver->version < BK_STORE_DRIVER_VERSION) {
         bk_store_driver *copy = &g_v1_copies[g_ndrivers];
         memset(copy, 0, sizeof(*copy));
-        memcpy(copy, driver, offsetof(bk_store_driver, bind_row));
+        memcpy(copy, driver, driver->version == 1 ? offsetof(bk_store_driver, bind_row)
+                                                  : offsetof(bk_store_driver, key_taken));
         driver = copy;
     }
     if (st == BK_OK)
@@ -2176,6 +2180,8 @@ done:
     bk__stmt_put(c, e);
     if (st != BK_OK && gen_uuid)
         memset(kp, 0, sizeof(bk_uuid));
+    if (st == BK_OK && !gen_int && pk->auto_id && kind_int(pk->t->kind) && d->key_taken)
+        st = d->key_taken(c->c, t->name, pk->name, int_load(pk->t->kind, kp), err);
     return st;
 }
 
@@ -2471,6 +2477,10 @@ bk_status bk_store_upsert(bk_store *store, const bk_model *model, void *obj, bk_
     } else {
         st = step_done(c->drv, e->s, err);
     }
+    bk__stmt_put(c, e);
+    e = NULL;
+    if (st == BK_OK && pk->auto_id && kind_int(pk->t->kind) && c->drv->key_taken)
+        st = c->drv->key_taken(c->c, t->name, pk->name, int_load(pk->t->kind, kp), err);
 done:
     bk__stmt_put(c, e);
     if (rel)

@@ -254,5 +254,8 @@ bk_status bk__schema_create_sql(bk_buf *out, const bk_store_driver *drv, const b
 
 /* ---- drivers (store_sqlite.c) ------------------------------------------------------ */
 extern const bk_store_driver bk__sqlite_driver;
+/* The PostgreSQL driver (store_pg.c), for "postgresql:" and "postgres:". */
+extern const bk_store_driver bk__pg_driver;
+extern const bk_store_driver bk__pg_driver_alias;
 
 #endif

@@ -266,9 +266,15 @@ bk_status bk__schema_ensure(bk__conn *c, const bk__table *t, bk_error **err)
 
 /* ---- diff ------------------------------------------------------------------------- */
 
-/* A literal of the zero value of column c (for new NOT NULL columns). */
-static void zero_literal(bk__sb *s, const bk__col *c)
+/* A literal of the zero value of column c (for new NOT NULL columns): the
+ * driver's for scalar kinds when it has one (PostgreSQL: `false`, `''::bytea`). */
+static void zero_literal(bk__sb *s, const bk_store_driver *drv, const bk__col *c)
 {
+    const char *lit = !c->json && drv->zero_literal ? drv->zero_literal(c->t->kind) : NULL;
+    if (lit) {
+        bk__sb_put(s, lit);
+        return;
+    }
     switch (c->t->kind) {
     case BK_STR:
         bk__sb_put(s, "''");
@@ -308,7 +314,8 @@ static void zero_literal(bk__sb *s, const bk__col *c)
 }
 
 /* The rebuild of an existing table: new table, copy, swap, indexes. */
-static void rebuild_sql(bk__sb *s, const bk__table *t, const bk_store_table_info *ti)
+static void rebuild_sql(bk__sb *s, const bk_store_driver *drv, const bk__table *t,
+    const bk_store_table_info *ti)
 {
     char tmp[BK__IDENT_MAX + 16];
     snprintf(tmp, sizeof(tmp), "%s__bk_new", t->name);
@@ -330,7 +337,7 @@ static void rebuild_sql(bk__sb *s, const bk__table *t, const bk_store_table_info
             if (c->nullable)
                 bk__sb_put(s, "NULL");
             else
-                zero_literal(s, c);
+                zero_literal(s, drv, c);
             continue;
         }
         bool cast = !ieq(ci->type, c->decl);
@@ -346,7 +353,7 @@ static void rebuild_sql(bk__sb *s, const bk__table *t, const bk_store_table_info
         }
         if (coalesce) {
             bk__sb_put(s, ", ");
-            zero_literal(s, c);
+            zero_literal(s, drv, c);
             bk__sb_put(s, ")");
         }
     }
@@ -365,7 +372,8 @@ static void rebuild_sql(bk__sb *s, const bk__table *t, const bk_store_table_info
 }
 
 /* ALTER TABLE statements for differences that do not need a rebuild. */
-static void alter_sql(bk__sb *s, const bk__table *t, const bk_store_table_info *ti)
+static void alter_sql(bk__sb *s, const bk_store_driver *drv, const bk__table *t,
+    const bk_store_table_info *ti)
 {
     for (size_t i = 0; i < ti->ncolumns; i++) {
         const bk_store_column_info *ci = &ti->columns[i];
@@ -393,7 +401,7 @@ static void alter_sql(bk__sb *s, const bk__table *t, const bk_store_table_info *
         column_def(s, c);
         if (!c->nullable) {
             bk__sb_put(s, " DEFAULT ");
-            zero_literal(s, c);
+            zero_literal(s, drv, c);
         }
         bk__sb_put(s, ";\n");
     }
@@ -437,9 +445,9 @@ bk_status bk_store_diff(char **sql_out, bk_store *store, const bk_model *model,
         bool rebuild;
         if (compare(NULL, t, &ti, &rebuild) > 0) {
             if (rebuild)
-                rebuild_sql(&s, t, &ti);
+                rebuild_sql(&s, c->drv, t, &ti);
             else
-                alter_sql(&s, t, &ti);
+                alter_sql(&s, c->drv, t, &ti);
         }
     }
     if (s.oom || (!s.b.ptr && bk__buf_append(&s.b, "", 0) != BK_OK)) {
@@ -625,18 +633,24 @@ bk_status bk_store_migrate(bk_store *store, const bk_migration *migrations, size
     if ((st = bk__conn_for(&c, &rel, store, true, err)) != BK_OK)
         goto out;
     const bk_store_driver *d = c->drv;
-    if ((st = create_mig_table(c, err)) != BK_OK)
-        goto out;
-    for (;;) {
+    for (bool created = false;; created = true) {
         if ((st = d->begin_exclusive(c->c, err)) != BK_OK)
             break;
+        /* the ledger is created under the lock too: PostgreSQL's CREATE
+         * TABLE IF NOT EXISTS is not safe against a concurrent one */
+        if (!created && (st = create_mig_table(c, err)) != BK_OK) {
+            d->exec(c->c, "ROLLBACK", NULL);
+            break;
+        }
         applied *a = NULL;
         size_t na = 0, next = n, pending = 0;
         st = read_applied(&a, &na, c, err);
         if (st == BK_OK)
             st = reconcile(a, na, migrations, sums, n, &next, &pending, fn, err);
         bk__free(a);
-        if (st != BK_OK || next == n) {
+        if (st == BK_OK && next == n && (st = d->exec(c->c, "COMMIT", err)) == BK_OK)
+            break;                         /* nothing pending (keeps a new ledger) */
+        if (st != BK_OK) {
             d->exec(c->c, "ROLLBACK", NULL);
             break;
         }

@@ -9,17 +9,19 @@ set -euo pipefail
 # python3-jsonschema is the independent validator test_schema checks the
 # exported JSON Schemas with (the test skips that part without it). swig and
 # python3-dev build the Python binding (bindings/python, docs/python.md).
+# libpq-dev is the PostgreSQL driver's client library (lib/store_pg.c);
+# postgresql is the server the storage tests start privately
+# (scripts/pg-test-server.sh).
 BK_DEPS=(
     build-essential cmake pkg-config clang libclang-rt-dev
     libjansson-dev libcmocka-dev valgrind python3-jsonschema
-    libsqlite3-dev swig python3-dev
+    libsqlite3-dev swig python3-dev libpq-dev postgresql
 )
 # Dependencies of modules to come: move them into BK_DEPS when the module
-# lands (storage, crypto, http, PostgreSQL tests).
+# lands (crypto, http).
 # shellcheck disable=SC2034
 BK_DEPS_LATER=(
-    libsodium-dev libcurl4-openssl-dev libpq-dev
-    postgresql
+    libsodium-dev libcurl4-openssl-dev
 )
 # shellcheck disable=SC2206
 BK_DEPS+=(${BK_EXTRA_DEPS:-})

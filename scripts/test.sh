@@ -8,6 +8,10 @@
 #   fuzz      clang BK_FUZZ=ON build in build-fuzz; each libFuzzer target runs
 #             over a temp copy of tests/fuzz/corpus/<name>/ (FUZZ_BUDGET
 #             seconds in total, default 90, split between the targets)
+# The storage tests also run on PostgreSQL: ctest starts a private server
+# (scripts/pg-test-server.sh, a fixture of the gcc and asan builds), and the
+# valgrind and tsan phases start one of their own; BK_TEST_PG=0 leaves
+# PostgreSQL out (locally), otherwise a server that does not start fails.
 # Skipped phases (no clang fuzzer support, no fuzz targets) are reported but
 # not counted. Ends with "N passed, M failed"; exit status non-zero on any
 # failure. Environment: JOBS (default 2), FUZZ_BUDGET, VALGRIND_SKIP (test
@@ -58,6 +62,16 @@ configure_build() { # dir cc [cmake args...]
     cmake --build "$dir" -j"$JOBS"
 }
 
+# Start a private PostgreSQL server for the phase (stopped when the phase's
+# subshell exits) and point the storage tests at it.
+start_pg() { # state-dir
+    local state=$1
+    bash scripts/pg-test-server.sh start "$state"
+    # shellcheck disable=SC2064
+    trap "bash '$root/scripts/pg-test-server.sh' stop '$state'" EXIT
+    export BK_TEST_PG_URI_FILE=$state/uri
+}
+
 phase_gcc() {
     configure_build build-gcc gcc
     ctest --test-dir build-gcc --output-on-failure -j"$JOBS"
@@ -74,6 +88,7 @@ phase_valgrind() {
     command -v valgrind >/dev/null || { echo "valgrind not installed"; return 1; }
     [ -d build-gcc ] || configure_build build-gcc gcc
     cmake --build build-gcc -j"$JOBS"     # never run stale binaries
+    start_pg "$root/build-gcc/pgtest-valgrind"
     local exe name n=0 bad=0 skip
     for exe in build-gcc/tests/test_*; do
         [ -f "$exe" ] && [ -x "$exe" ] || continue
@@ -111,6 +126,7 @@ phase_tsan() {
         -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DBK_TSAN=ON \
         -DBK_BUILD_BENCH=OFF -DBK_BUILD_EXAMPLES=OFF
     cmake --build build-tsan --target test_store_threads -j"$JOBS"
+    start_pg "$root/build-tsan/pgtest"
     BK_THREADS_N=${BK_THREADS_N:-60} TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
         build-tsan/tests/test_store_threads
 }

@@ -12,11 +12,19 @@
  *
  * N is 150 by default; BK_THREADS_N overrides it (the ThreadSanitizer
  * phase of scripts/test.sh runs this test with a smaller N).
+ *
+ * The same two tests run on PostgreSQL when a server is given
+ * (BK_TEST_PG_URI or BK_TEST_PG_URI_FILE, see test_pg.h), each in a schema
+ * of its own; there the counter's read-modify-write transactions are
+ * SERIALIZABLE and the losers of a race fail with a serialization error,
+ * which bk_store_transact retries.
  */
 #include "test_util.h"
+#include "test_pg.h"
 #include <dirent.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <libpq-fe.h>
 
 typedef struct {
     int64_t id;
@@ -40,6 +48,8 @@ enum { THREADS = 4, COUNTER_ID = 1000000 };
 static bk_model *g_item;
 static char g_dir[256];
 static int g_n = 150;
+static char g_pg_uri[400];     /* "" when PostgreSQL is not tested */
+static bool g_on_pg;           /* the current group's engine */
 
 typedef struct {
     bk_store *s;
@@ -177,10 +187,34 @@ static void check_store(bk_store *s)
     bk_clear(g_item, &c);
 }
 
+/* PostgreSQL: a fresh schema "th<pid>_<name>" (replaced if it exists;
+ * with create false, only dropped). */
+static void pg_schema(char *uri, size_t n, const char *name, bool create)
+{
+    char schema[64], sql[320];
+    snprintf(schema, sizeof(schema), "th%ld_%.*s", (long)getpid(),
+        (int)strcspn(name, "."), name);
+    snprintf(sql, sizeof(sql), "SET client_min_messages = warning; "
+        "DROP SCHEMA IF EXISTS %s CASCADE%s%s", schema, create ? "; CREATE SCHEMA " : "",
+        create ? schema : "");
+    PGconn *db = PQconnectdb(g_pg_uri);
+    PGresult *r = PQstatus(db) == CONNECTION_OK ? PQexec(db, sql) : NULL;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fprintf(stderr, "postgresql: %s", PQerrorMessage(db));
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(db);
+    snprintf(uri, n, "%s%coptions=-csearch_path%%3D%s", g_pg_uri,
+        strchr(g_pg_uri, '?') ? '&' : '?', schema);
+}
+
 static bk_store *open_file(const char *name, size_t pool)
 {
-    char uri[400];
-    snprintf(uri, sizeof(uri), "sqlite:%s/%s", g_dir, name);
+    char uri[600];
+    if (g_on_pg)
+        pg_schema(uri, sizeof(uri), name, true);
+    else
+        snprintf(uri, sizeof(uri), "sqlite:%s/%s", g_dir, name);
     bk_store_options o = BK_STORE_OPTIONS_INIT;
     o.pool_size = pool;
     bk_store *s = NULL;
@@ -243,11 +277,21 @@ int main(void)
         fprintf(stderr, "model: %s\n", bk_error_message(err));
         return 1;
     }
+    int pg = bk_test_pg_uri(g_pg_uri, sizeof(g_pg_uri));
+    if (pg < 0)
+        return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(four_threads_one_store_exact_counts),
         cmocka_unit_test(four_threads_queue_for_one_connection),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("threads[sqlite]", tests, NULL, NULL);
+    if (pg > 0) {
+        g_on_pg = true;
+        failed += cmocka_run_group_tests_name("threads[postgresql]", tests, NULL, NULL);
+        char uri[600];
+        pg_schema(uri, sizeof(uri), "threads", false);
+        pg_schema(uri, sizeof(uri), "queue", false);
+    }
     bk_model_unref(g_item);
     rm_tree(g_dir);
     return failed;

@@ -71,10 +71,11 @@ typedef struct bk_store_table_info {
 /** @brief Release what a table_info holds. NULL-safe. @since 0.1 */
 BK_EXTERN(void) bk_store_table_info_clear(bk_store_table_info *info);
 
-/** Version of ::bk_store_driver: 2 added bind_row. A driver that says 1
- * (and ends its struct at `row`) is still accepted; bind_row is then
+/** Version of ::bk_store_driver: 2 added bind_row, 3 added key_taken and
+ * zero_literal. A driver that says 1 (and ends its struct at `row`) or 2
+ * (ends at `bind_row`) is still accepted; the later members are then
  * treated as NULL. */
-#define BK_STORE_DRIVER_VERSION 2
+#define BK_STORE_DRIVER_VERSION 3
 
 /**
  * An engine. Every function returns a bk_status and fills `err` on failure
@@ -164,13 +165,28 @@ typedef struct bk_store_driver {
      * @since 0.1 (driver version 2) */
     bk_status (*bind_row)(bk_store_stmt *s, int first, int n, const bk_store_value *vals,
         bk_error **err);
+    /** Called after a row was written with a key given by the caller
+     * (insert or upsert of a non-zero key) into a table whose integer key
+     * the database generates (auto_key_type): make later generated keys
+     * greater than @p key, as SQLite's rowid does by itself (PostgreSQL
+     * advances the identity sequence). @p table and @p column are
+     * identifiers, unquoted. Optional (version 3): NULL when the engine
+     * needs nothing. @since 0.1 (driver version 3) */
+    bk_status (*key_taken)(bk_store_conn *c, const char *table, const char *column, int64_t key,
+        bk_error **err);
+    /** A SQL literal of the zero value of a column of @p kind, for the
+     * DEFAULT of a required column added by a diff, and COALESCE in a
+     * rebuild; NULL for the core's own (`0`, `0.0`, `''`, `X''` ...), which
+     * fit SQLite. Only scalar kinds are asked (JSON columns are text).
+     * Optional (version 3). @since 0.1 (driver version 3) */
+    const char *(*zero_literal)(bk_kind kind);
 } bk_store_driver;
 
 /**
  * @brief Make a driver available to bk_store_open() for its scheme. The
  * driver struct must outlive every store using it. SQLite is built in.
  * @retval BK_OK, BK_EINVAL (bad version, scheme taken), BK_ENOMEM.
- * Versions 1 and 2 (::BK_STORE_DRIVER_VERSION) are accepted.
+ * Versions 1 to 3 (::BK_STORE_DRIVER_VERSION) are accepted.
  * Thread-safe. @since 0.1
  */
 BK_EXTERN(bk_status) bk_store_register_driver(const bk_store_driver *driver, bk_error **err);
