@@ -484,6 +484,13 @@ struct bk_model {
     /* Flattened embedded-model fields exclude these from the JSON view;
      * kept for record access and documents. */
     int build_state;             /* scratch for the build that creates it (model.c) */
+    /* bk_clear's program (value.c): what the struct owns, at absolute
+     * offsets, through embedded models; made by bk__clear_compile at the
+     * end of the build. clear_ready false (not made yet, or a model too
+     * large for one): the generic walk of the fields. */
+    struct bk__clear_op *clear;
+    size_t nclear;
+    bool clear_ready;
 };
 
 struct bk__schema {
@@ -591,6 +598,9 @@ bk_status bk__builder_union_attr(bk_builder *b, const char *key, const json_t *v
 void bk__value_clear(const bk__type *t, void *p);
 /* Release what a struct of model m at obj owns, and zero it. */
 void bk__model_clear(const bk_model *m, void *obj);
+/* Make m's clear program (m->clear, see struct bk_model) from its laid-out
+ * fields (a model too large for one keeps the generic walk). BK_ENOMEM. */
+bk_status bk__clear_compile(bk_model *m);
 
 /* ---- JSON codec (json_decode.c, json_encode.c) ---------------------------- */
 /* Decode one value of type t from buf into dst (used for defaults and

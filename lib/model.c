@@ -387,6 +387,7 @@ static void model_free(bk_model *m)
     bk__free(m->fields);
     bk__free(m->jfields);
     bk__free(m->slots);
+    bk__free(m->clear);
     bk__free(m);
 }
 
@@ -1804,7 +1805,12 @@ bk_status bk__schema_finish(bk__schema *s, bk_error **err)
             if ((st = field_checks(m, &m->fields[k], err)) != BK_OK)
                 return st;
     }
-    return schema_checks(s);
+    if ((st = schema_checks(s)) != BK_OK)
+        return st;
+    for (size_t i = 0; i < s->nmodels; i++)          /* bk_clear's programs (value.c) */
+        if ((st = bk__clear_compile(s->models[i])) != BK_OK)
+            return st;
+    return BK_OK;
 }
 
 bk_status bk__schema_refresh_checks(bk__schema *s)

@@ -1665,33 +1665,96 @@ static bool utf8_ok(const char *s, size_t n)
     return true;
 }
 
-/* s[0..n) is valid UTF-8 without NUL (text we may return as a C string):
- * one pass, 8 bytes a step over ASCII. */
+/* Index of the lowest flagged byte of a nonzero SWAR mask (little-endian
+ * load: the first byte in memory; for swar_zero and swar_nul_high the
+ * lowest flag is always exact). */
+static inline unsigned swar_first(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(m) >> 3;
+#else
+    unsigned i = 0;
+    while (!(m & 0x80u)) {
+        m >>= 8;
+        i++;
+    }
+    return i;
+#endif
+}
+
+/*
+ * s[0..n) is valid UTF-8 without NUL (text we may return as a C string):
+ * one pass, 8 bytes a step over ASCII. A word holding a NUL or a non-ASCII
+ * byte jumps to that byte; two- and three-byte sequences are checked in
+ * place (the rules of bk__utf8_valid: no overlong forms, no surrogates)
+ * and the words resume after them; the last partial word is checked as
+ * the 8 bytes ending the text (overlapping checked ones), a text shorter
+ * than a word as one word made of its bytes. NUL, four-byte sequences and
+ * invalid bytes go to the full validator.
+ */
 static inline bool text_ok(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
-    while (e - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        if (swar_nul_high(w))
-            break;
-        p += 8;
-    }
-    while (p < e) {
-        unsigned c = *p;
-        if (c - 1u < 0x7fu) {
-            p++;
-        } else if (c >= 0xC2 && c < 0xE0) {
-            if (e - p < 2 || (p[1] & 0xC0) != 0x80)
-                return false;
-            p += 2;
+    uint64_t w, m;
+    if (n < 8) {
+        /* one word of the bytes (overlapping loads), the rest spaces */
+        if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, p, 4);
+            memcpy(&b, e - 4, 4);
+            w = (uint64_t)a << 32 | b;
+        } else if (n) {
+            w = 0x2020202020000000ull | p[0] | (uint64_t)p[n >> 1] << 8 |
+                (uint64_t)p[n - 1] << 16;
         } else {
-            /* NUL, a three- or four-byte lead, or an invalid byte */
+            return true;
+        }
+        if (!swar_nul_high(w))
+            return true;
+    }
+    for (;;) {
+        while (e - p >= 8) {
+            memcpy(&w, p, 8);
+            if ((m = swar_nul_high(w)) != 0) {
+                p += swar_first(m);
+                goto one;
+            }
+            p += 8;
+        }
+        if (p == e)
+            return true;
+        if (n >= 8) {
+            memcpy(&w, e - 8, 8);
+            if (!swar_nul_high(w))
+                return true;
+        }
+        /* up to 7 bytes left, one of them NUL or not ASCII: byte by byte */
+        while (p < e && *p - 1u < 0x7fu)
+            p++;
+        if (p == e)
+            return true;
+    one: {
+            unsigned c = *p;   /* NUL or not ASCII */
+            if (c >= 0xC2 && c < 0xE0) {            /* U+0080..U+07FF */
+                if (e - p < 2 || (p[1] & 0xC0) != 0x80)
+                    return false;
+                p += 2;
+                continue;
+            }
+            if (c >= 0xE0 && c < 0xF0) {            /* U+0800..U+FFFF, no surrogates */
+                if (e - p < 3)
+                    return false;
+                unsigned c1 = p[1];
+                unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+                if (c1 < lo || c1 > hi || (p[2] & 0xC0) != 0x80)
+                    return false;
+                p += 3;
+                continue;
+            }
             return c != 0 && !memchr(p, 0, (size_t)(e - p)) &&
                 bk__utf8_valid(p, (size_t)(e - p));
         }
     }
-    return true;
 }
 
 static const bk_decode_options g_row_decode = {
@@ -2810,6 +2873,7 @@ struct bk_cursor {
     okey *keys;               /* the ordering (in the same allocation) */
     qval *last;               /* values of the keys in the last row (same allocation) */
     bk_buf *lastbuf;          /* their text/blob storage, reused (same allocation) */
+    char *bound;              /* copies of the text/blob values bound (NULL: none) */
     char hash[17];
 };
 
@@ -3921,7 +3985,9 @@ bk_status bk_query_after(bk_query *q, const char *token, bk_error **err)
     return parse_token(q, token, err);
 }
 
-/* Bind value v as parameter i. */
+/* Bind value v as parameter i. Text and blobs are bound without a copy:
+ * v must stay unchanged until the statement is reset (see
+ * bind_qval_copy for a cursor). */
 static bk_status bind_qval(const bk_store_driver *d, bk_store_stmt *s, int i, const qval *v,
     bk_error **err)
 {
@@ -3932,6 +3998,24 @@ static bk_status bind_qval(const bk_store_driver *d, bk_store_stmt *s, int i, co
     case BK_SQL_BLOB: return d->bind_blob(s, i, v->p, v->n, err);
     default: return d->bind_null(s, i, err);
     }
+}
+
+/* Bind value v as parameter i from a copy of its text or blob made at *at
+ * (advanced past it), for statements that outlive the call: a cursor is
+ * stepped after its query may have been freed or changed. */
+static bk_status bind_qval_copy(const bk_store_driver *d, bk_store_stmt *s, int i, const qval *v,
+    char **at, bk_error **err)
+{
+    if (v->type != BK_SQL_TEXT && v->type != BK_SQL_BLOB)
+        return bind_qval(d, s, i, v, err);
+    qval cp = *v;
+    cp.p = NULL;               /* n == 0: an empty value (not NULL) */
+    if (cp.n) {
+        memcpy(*at, v->p, v->n);
+        cp.p = *at;
+        *at += v->n;
+    }
+    return bind_qval(d, s, i, &cp, err);
 }
 
 /*
@@ -4068,6 +4152,7 @@ void bk_cursor_free(bk_cursor *c)
     cursor_finish(c);
     for (size_t i = 0; c->lastbuf && i < c->nkeys; i++)
         bk_buf_dispose(&c->lastbuf[i]);
+    bk__free(c->bound);
     bk_store *root = c->root;
     c->magic = 0;
     bk__free(c);
@@ -4190,12 +4275,27 @@ have_sql:
         cur->st = NULL;
         goto fail;
     }
+    /* The statement is stepped after this call, maybe after the query
+     * is freed: text and blob values are bound from the cursor's own
+     * copies (one allocation, only when there are any). */
+    size_t nbound = 0;
+    for (size_t i = 0; i < q->nvals; i++)
+        if (q->vals[i].type == BK_SQL_TEXT || q->vals[i].type == BK_SQL_BLOB)
+            nbound += q->vals[i].n;
+    for (size_t i = 0; i < npv; i++)
+        if (pv[i]->type == BK_SQL_TEXT || pv[i]->type == BK_SQL_BLOB)
+            nbound += pv[i]->n;
+    if (nbound && !(cur->bound = bk__malloc(nbound))) {
+        st = bk__error_oom(err);
+        goto fail;
+    }
+    char *at = cur->bound;
     const bk_store_driver *d = cur->conn->drv;
     int k = 1;
     for (size_t i = 0; i < q->nvals && st == BK_OK; i++)
-        st = bind_qval(d, cur->st->s, k++, &q->vals[i], err);
+        st = bind_qval_copy(d, cur->st->s, k++, &q->vals[i], &at, err);
     for (size_t i = 0; i < npv && st == BK_OK; i++)
-        st = bind_qval(d, cur->st->s, k++, pv[i], err);
+        st = bind_qval_copy(d, cur->st->s, k++, pv[i], &at, err);
     if (st == BK_OK)
         st = d->bind_i64(cur->st->s, k++, q->has_limit ? q->limit : INT64_MAX, err);
     if (st == BK_OK)

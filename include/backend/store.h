@@ -258,7 +258,8 @@ typedef struct bk_query bk_query;
 BK_EXTERN(bk_status) bk_query_new(bk_query **out, bk_store *store, const bk_model *model,
     bk_error **err);
 
-/** @brief Free a query. NULL-safe. @since 0.1 */
+/** @brief Free a query. NULL-safe. Cursors already made from it by
+ * bk_query_run() stay valid (they need nothing of the query). @since 0.1 */
 BK_EXTERN(void) bk_query_free(bk_query *q);
 
 /**
@@ -323,6 +324,12 @@ BK_EXTERN(bk_status) bk_query_count(int64_t *out, bk_query *q, bk_error **err);
 typedef struct bk_cursor bk_cursor;
 
 /** @brief Run the query. The cursor keeps the store alive until freed.
+ * The cursor does not refer to the query: it keeps its own copies of the
+ * filter and keyset values it bound, so the query may be freed (or
+ * changed and run again) right after this call, before the cursor is
+ * read. A cursor run on a transaction handle is freed before the
+ * transaction ends (commit and rollback refuse with BK_EMISUSE while it
+ * is open).
  * @retval BK_OK, BK_EIO, BK_EBUSY, BK_ENOMEM. @since 0.1 */
 BK_EXTERN(bk_status) bk_query_run(bk_cursor **out, bk_query *q, bk_error **err);
 

@@ -95,6 +95,15 @@ static void die_sql(sqlite3 *db, const char *what)
     exit(1);
 }
 
+static void check_user(const char *who, const User *got, const User *want)
+{
+    char why[512];
+    if (!users_equal(got, want, why, sizeof(why))) {
+        fprintf(stderr, "FAIL: %s read back record %" PRId64 " wrong: %s\n", who, want->id, why);
+        exit(1);
+    }
+}
+
 /* ---- the raw side --------------------------------------------------------------- */
 
 typedef struct raw {
@@ -315,6 +324,20 @@ __attribute__((noinline)) static void raw_get(raw *r, int64_t id, User *u)
     sqlite3_reset(r->get);
 }
 
+/* Lookups of us[order[from..to)] by key, every 997th checked. */
+__attribute__((noinline)) static void raw_lookups(raw *r, const User *us, const size_t *order,
+    size_t from, size_t to)
+{
+    User u;
+    for (size_t i = from; i < to; i++) {
+        const User *want = &us[order[i]];
+        raw_get(r, want->id, &u);
+        if (i % 997 == 0)
+            check_user("raw", &u, want);
+        users_plain_clear(&u);
+    }
+}
+
 /* Keyset pagination state: the raw side keeps the last id. */
 typedef struct raw_pager { int64_t after; bool done; } raw_pager;
 
@@ -359,6 +382,23 @@ __attribute__((noinline)) static void bk_insert(bk_store *tx, const bk_model *m,
     for (size_t i = from; i < to; i++)
         if ((st = bk_store_insert(tx, m, &us[i], &err)) != BK_OK)
             die_bk("insert", st, err);
+}
+
+/* Lookups of us[order[from..to)] by key, every 997th checked. */
+__attribute__((noinline)) static void bk_lookups(bk_store *s, const bk_model *m, const User *us,
+    const size_t *order, size_t from, size_t to)
+{
+    bk_error *err = NULL;
+    bk_status st;
+    User u;
+    for (size_t i = from; i < to; i++) {
+        const User *want = &us[order[i]];
+        if ((st = bk_store_get(&u, s, m, &want->id, &err)) != BK_OK)
+            die_bk("get", st, err);
+        if (i % 997 == 0)
+            check_user("libbackend", &u, want);
+        bk_clear(m, &u);
+    }
 }
 
 /* Keyset pagination state: libbackend keeps the last page's token. */
@@ -429,15 +469,6 @@ static void rm_tree(const char *dir)
     }
     closedir(d);
     rmdir(dir);
-}
-
-static void check_user(const char *who, const User *got, const User *want)
-{
-    char why[512];
-    if (!users_equal(got, want, why, sizeof(why))) {
-        fprintf(stderr, "FAIL: %s read back record %" PRId64 " wrong: %s\n", who, want->id, why);
-        exit(1);
-    }
 }
 
 int main(int argc, char **argv)
@@ -524,25 +555,10 @@ int main(int argc, char **argv)
         for (size_t c = 0, k = 0; c < n; c += CHUNK, k++) {
             size_t e = c + CHUNK < n ? c + CHUNK : n;
             for (int side = 0; side < 2; side++) {
-                bool do_bk = (side == 0) == (k % 2 == 0);
-                clock2 t0 = clock_now();
-                User u;
-                for (size_t i = c; i < e; i++) {
-                    const User *want = &us[order[i]];
-                    if (do_bk) {
-                        if ((st = bk_store_get(&u, s, m, &want->id, &err)) != BK_OK)
-                            die_bk("get", st, err);
-                        if (i % 997 == 0)
-                            check_user("libbackend", &u, want);
-                        bk_clear(m, &u);
-                    } else {
-                        raw_get(&rw, want->id, &u);
-                        if (i % 997 == 0)
-                            check_user("raw", &u, want);
-                        users_plain_clear(&u);
-                    }
-                }
-                clock_add(&t[OP_GET][do_bk], t0);
+                if ((side == 0) == (k % 2 == 0))
+                    TIMED(t[OP_GET][1], bk_lookups(s, m, us, order, c, e));
+                else
+                    TIMED(t[OP_GET][0], raw_lookups(&rw, us, order, c, e));
             }
         }
         /* pagination over the whole table */
