@@ -65,8 +65,12 @@ typedef struct pg_conn {
     PGconn *db;
     pg_stmt *active;       /* the statement whose results are on the wire */
     unsigned long next_id; /* statement names */
+    unsigned gen;          /* session number: +1 when a lost connection is reopened */
+    int lock_timeout_ms;
     int64_t changes;       /* rows changed by the last statement */
     bk_status tx_fail;     /* status of the error that aborted the transaction */
+    bool in_tx;            /* a transaction was open after the last command */
+    bool lost_tx;          /* the connection broke in a transaction: not rolled back yet */
     char **dealloc;        /* names of finalized statements to DEALLOCATE */
     size_t ndealloc, cdealloc;
     char *password;        /* removed from messages; NULL when none */
@@ -76,7 +80,8 @@ struct pg_stmt {
     pg_conn *c;
     char *sql;
     char name[24];
-    bool prepared;         /* on the server, with ptypes */
+    bool prepared;         /* on the server (session gen), with ptypes */
+    unsigned gen;
     bool running;          /* executed; results not all read */
     bool on_wire;          /* running and its results are still on the wire */
     int nparams;
@@ -141,6 +146,9 @@ static bk_status status_of(const char *state, const pg_conn *c)
 static void track_tx(pg_conn *c, bk_status st)
 {
     PGTransactionStatusType ts = PQtransactionStatus(c->db);
+    if (ts == PQTRANS_UNKNOWN)
+        return;                /* the connection broke: idle() deals with it */
+    c->in_tx = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
     if (ts != PQTRANS_INERROR)
         c->tx_fail = BK_OK;
     else if (c->tx_fail == BK_OK)
@@ -163,9 +171,15 @@ static bk_status fail(pg_conn *c, const PGresult *r, const char *what, bk_error 
         text = "out of memory";
     clean_message(msg, sizeof(msg), text, c->password);
     bk_status st = status_of(state, c);
-    if (!state && PQstatus(c->db) == CONNECTION_BAD)
+    /* a connection-level failure (the server closed the session, or the
+     * connection broke) says nothing about the transaction: idle() sees
+     * the broken connection next time */
+    bool lost = PQstatus(c->db) == CONNECTION_BAD || !state || strncmp(state, "08", 2) == 0 ||
+        strncmp(state, "57P0", 4) == 0;
+    if (lost)
         st = BK_EIO;
-    track_tx(c, st);
+    else
+        track_tx(c, st);
     if (state && strcmp(state, "25P02") == 0)
         return bk__error_set(err, st, "postgresql: %s%s%s (SQLSTATE %s; an earlier error "
             "aborted the transaction: roll it back)", what ? what : "", what ? ": " : "", msg,
@@ -270,6 +284,20 @@ static char *password_of(const char *conninfo)
     return pw;
 }
 
+static bk_status session_setup(pg_conn *c, bk_error **err)
+{
+    if (PQsetClientEncoding(c->db, "UTF8") != 0)
+        return fail(c, NULL, "client_encoding", err);
+    char set[160];
+    snprintf(set, sizeof(set), "SET standard_conforming_strings = on; SET lock_timeout = %d",
+        c->lock_timeout_ms);
+    PGresult *r = PQexec(c->db, set);
+    bk_status st = PQresultStatus(r) == PGRES_COMMAND_OK ? BK_OK
+        : fail(c, r, "session settings", err);
+    PQclear(r);
+    return st;
+}
+
 static void ignore_notice(void *arg, const char *message)
 {
     BK__UNUSED(arg);
@@ -332,17 +360,8 @@ static bk_status p_open(bk_store_conn **out, const char *rest, const bk_store_op
             "later is needed)", PQserverVersion(c->db));
         goto done;
     }
-    if (PQsetClientEncoding(c->db, "UTF8") != 0) {
-        st = fail(c, NULL, "client_encoding", err);
-        goto done;
-    }
-    char set[160];
-    snprintf(set, sizeof(set), "SET standard_conforming_strings = on; SET lock_timeout = %d",
-        opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 0);
-    PGresult *r = PQexec(c->db, set);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        st = fail(c, r, "session settings", err);
-    PQclear(r);
+    c->lock_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 0;
+    st = session_setup(c, err);
 done:
     bk__free(conninfo);
     if (st != BK_OK) {
@@ -443,13 +462,56 @@ static void flush_dealloc(pg_conn *c, size_t min)
     bk__sb_dispose(&q);
 }
 
-/* Ready the connection for a new command. */
-static void idle(pg_conn *c)
+/* A broken connection that was in a transaction: the transaction is lost. */
+static void note_lost(pg_conn *c)
 {
+    if (PQstatus(c->db) == CONNECTION_BAD && c->in_tx) {
+        c->lost_tx = true;
+        c->in_tx = false;
+    }
+}
+
+/*
+ * Ready the connection for a new command. A connection that broke (the
+ * server restarted, a failover, an idle timeout) is reopened, with a new
+ * session: its statements are prepared again when next run. When it broke
+ * inside a transaction, that transaction is gone: every command fails
+ * (BK_EIO) until the core rolls it back. A statement streaming rows is
+ * drained.
+ */
+static bk_status idle(pg_conn *c, bk_error **err)
+{
+    note_lost(c);
+    if (PQstatus(c->db) == CONNECTION_BAD) {
+        if (c->active) {
+            c->active->on_wire = false;
+            c->active->end_st = BK_EIO;
+            c->active = NULL;
+        }
+        PQreset(c->db);
+        if (PQstatus(c->db) != CONNECTION_OK) {
+            char msg[512];
+            clean_message(msg, sizeof(msg), PQerrorMessage(c->db), c->password);
+            return bk__error_set(err, BK_EIO, "postgresql: connection lost, cannot "
+                "reconnect: %s", msg);
+        }
+        c->gen++;
+        for (size_t i = 0; i < c->ndealloc; i++)
+            bk__free(c->dealloc[i]);
+        c->ndealloc = 0;
+        c->tx_fail = BK_OK;
+        bk_status st = session_setup(c, err);
+        if (st != BK_OK)
+            return st;
+    }
+    if (c->lost_tx)
+        return bk__error_set(err, BK_EIO, "postgresql: the connection was lost during the "
+            "transaction, which is gone: roll it back");
     if (c->active)
         drain(c);
     if (c->ndealloc)
         flush_dealloc(c, 32);
+    return BK_OK;
 }
 
 /* ---- exec ------------------------------------------------------------------------ */
@@ -462,11 +524,22 @@ static void idle(pg_conn *c)
 static bk_status p_exec(bk_store_conn *cc, const char *sql, bk_error **err)
 {
     pg_conn *c = CONN(cc);
-    idle(c);
+    note_lost(c);
+    if (c->lost_tx && strcmp(sql, "ROLLBACK") == 0) {
+        c->lost_tx = false;                /* what was lost is rolled back */
+        return BK_OK;
+    }
+    if (c->lost_tx && strcmp(sql, "COMMIT") == 0) {
+        c->lost_tx = false;
+        return bk__error_set(err, BK_EIO, "postgresql: the connection was lost during the "
+            "transaction: nothing was committed");
+    }
+    bk_status st = idle(c, err);
+    if (st != BK_OK)
+        return st;
     bk_status prior = c->tx_fail;
     PGresult *r = PQexec(c->db, sql);
     ExecStatusType rs = PQresultStatus(r);
-    bk_status st = BK_OK;
     if (!r) {
         st = fail(c, NULL, NULL, err);
     } else if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK && rs != PGRES_EMPTY_QUERY) {
@@ -664,7 +737,7 @@ static bk_status p_bind_row(bk_store_stmt *s, int first, int n, const bk_store_v
  * an inferred type: a bytea column. */
 static bool needs_prepare(const pg_stmt *s)
 {
-    if (!s->prepared)
+    if (!s->prepared || s->gen != s->c->gen)
         return true;
     for (int i = 0; i < s->nparams; i++)
         if (s->want[i] == OID_FLOAT8 && s->ptypes[i] != OID_FLOAT8)
@@ -675,7 +748,7 @@ static bool needs_prepare(const pg_stmt *s)
 static bk_status prepare_now(pg_stmt *s, bk_error **err)
 {
     pg_conn *c = s->c;
-    if (s->prepared) {
+    if (s->prepared && s->gen == c->gen) {
         /* prepared with other types: a new name, the old one to deallocate */
         char *old = bk__strdup(s->name);
         if (old && c->ndealloc == c->cdealloc) {
@@ -699,8 +772,10 @@ static bk_status prepare_now(pg_stmt *s, bk_error **err)
     PGresult *r = PQprepare(c->db, s->name, s->sql, s->nparams, s->ptypes);
     bk_status st = PQresultStatus(r) == PGRES_COMMAND_OK ? BK_OK : fail(c, r, "prepare", err);
     PQclear(r);
-    if (st == BK_OK)
+    if (st == BK_OK) {
         s->prepared = true;
+        s->gen = c->gen;
+    }
     return st;
 }
 
@@ -708,8 +783,9 @@ static bk_status prepare_now(pg_stmt *s, bk_error **err)
 static bk_status start(pg_stmt *s, bk_error **err)
 {
     pg_conn *c = s->c;
-    idle(c);
-    bk_status st;
+    bk_status st = idle(c, err);
+    if (st != BK_OK)
+        return st;
     if (needs_prepare(s) && (st = prepare_now(s, err)) != BK_OK)
         return st;
     if (!PQsendQueryPrepared(c->db, s->name, s->nparams, s->vals, s->lens, s->fmts, 1))
@@ -790,7 +866,7 @@ static void p_finalize(bk_store_stmt *ss)
         return;
     p_reset(ss);
     pg_conn *c = s->c;
-    if (s->prepared) {
+    if (s->prepared && s->gen == c->gen && PQstatus(c->db) == CONNECTION_OK) {
         if (c->ndealloc == c->cdealloc) {
             size_t nc = c->cdealloc ? c->cdealloc * 2 : 16;
             char **nd = bk__realloc(c->dealloc, nc * sizeof(*nd));
@@ -979,7 +1055,11 @@ static void p_row(bk_store_stmt *ss, int n, const bk_sql_type *want, bk_store_va
 static bk_status catalog(PGresult **out, pg_conn *c, const char *sql, const char *table,
     bk_error **err)
 {
-    idle(c);
+    bk_status st = idle(c, err);
+    if (st != BK_OK) {
+        *out = NULL;
+        return st;
+    }
     const char *params[1] = { table };
     PGresult *r = PQexecParams(c->db, sql, 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -1108,7 +1188,9 @@ static bk_status p_key_taken(bk_store_conn *cc, const char *table, const char *c
     pg_conn *c = CONN(cc);
     if (key <= 0)
         return BK_OK;
-    idle(c);
+    bk_status st = idle(c, err);
+    if (st != BK_OK)
+        return st;
     char qt[BK__IDENT_MAX * 2 + 3], k[32];
     snprintf(qt, sizeof(qt), "\"%s\"", table);
     snprintf(k, sizeof(k), "%lld", (long long)key);
@@ -1117,7 +1199,7 @@ static bk_status p_key_taken(bk_store_conn *cc, const char *table, const char *c
         "SELECT setval(q.s, $3::bigint) FROM (SELECT pg_get_serial_sequence($1, $2)::regclass "
         "AS s) q WHERE q.s IS NOT NULL AND $3::bigint > COALESCE(pg_sequence_last_value(q.s), 0)",
         3, NULL, params, NULL, NULL, 0);
-    bk_status st = PQresultStatus(r) == PGRES_TUPLES_OK ? BK_OK : fail(c, r, "identity", err);
+    st = PQresultStatus(r) == PGRES_TUPLES_OK ? BK_OK : fail(c, r, "identity", err);
     PQclear(r);
     return st;
 }

@@ -67,7 +67,7 @@ static bool pg_run(const char *sql)
     if (ok) {
         PQclear(PQexec(db, "SET client_min_messages = warning"));
         PGresult *r = PQexec(db, sql);
-        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
         PQclear(r);
     }
     if (!ok)
@@ -1904,6 +1904,63 @@ static void one_store_many_threads(void **state)
     bk_store_close(s);
 }
 
+/* ---- PostgreSQL: a connection that breaks is reopened ---------------------------------------- */
+
+static void kill_backends(const char *app)
+{
+    char sql[200];
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+        "WHERE application_name = '%s'", app);
+    assert_true(pg_run(sql));
+}
+
+static void a_lost_connection_is_reopened(void **state)
+{
+    (void)state;
+    if (!is_pg())
+        skip();      /* an embedded database has no connection to lose */
+    char uri[600], app[64];
+    fresh_uri(uri, sizeof(uri));
+    snprintf(app, sizeof(app), "bk_lost_%ld", (long)getpid());
+    snprintf(uri + strlen(uri), sizeof(uri) - strlen(uri), "&application_name=%s", app);
+    bk_store_options o = BK_STORE_OPTIONS_INIT;
+    o.pool_size = 1;
+    bk_store *s = NULL;
+    OK(bk_store_open(&s, uri, &o, E));
+    OK(bk_store_register(s, g_kv, "kv", E));
+    Kv kv = { xstrdup("a"), xstrdup("1") }, back;
+    OK(bk_store_insert(s, g_kv, &kv, E));
+    /* outside a transaction: the call that meets the broken connection
+     * fails, the next one reconnects (and prepares its statements again) */
+    kill_backends(app);
+    const char *key = "a";
+    FAILS(BK_EIO, bk_store_get(&back, s, g_kv, &key, E));
+    OK(bk_store_get(&back, s, g_kv, &key, E));
+    assert_string_equal(back.value, "1");
+    bk_clear(g_kv, &back);
+    /* inside one: the transaction is gone; every call fails until it ends */
+    bk_store *tx = NULL;
+    OK(bk_store_begin(&tx, s, E));
+    bk_free(kv.key);
+    kv.key = xstrdup("b");
+    OK(bk_store_insert(tx, g_kv, &kv, E));
+    kill_backends(app);
+    bk_free(kv.key);
+    kv.key = xstrdup("c");
+    FAILS(BK_EIO, bk_store_insert(tx, g_kv, &kv, E));
+    FAILS(BK_EIO, bk_store_insert(tx, g_kv, &kv, E));    /* not in autocommit behind our back */
+    FAILS(BK_EIO, bk_store_commit(tx, E));
+    assert_int_equal(count_all(s, g_kv), 1);              /* b and c never happened */
+    OK(bk_store_begin(&tx, s, E));
+    kill_backends(app);
+    FAILS(BK_EIO, bk_store_insert(tx, g_kv, &kv, E));
+    OK(bk_store_rollback(tx, E));
+    OK(bk_store_insert(s, g_kv, &kv, E));
+    assert_int_equal(count_all(s, g_kv), 2);
+    bk_clear(g_kv, &kv);
+    bk_store_close(s);
+}
+
 /* ---- the suite ---------------------------------------------------------------------------- */
 
 static int models_up(void)
@@ -1992,6 +2049,7 @@ int main(void)
         cmocka_unit_test(migrations_apply_once_in_order_with_checksums),
         cmocka_unit_test(two_migrators_apply_each_migration_once),
         cmocka_unit_test(one_store_many_threads),
+        cmocka_unit_test(a_lost_connection_is_reopened),
     };
     int failed = 0;
     for (size_t k = 0; k < sizeof(STORE_URIS) / sizeof(STORE_URIS[0]); k++) {
