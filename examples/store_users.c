@@ -54,10 +54,11 @@ static const bk_field USER_FIELDS[] = {
 };
 static const bk_model_def USER = BK_MODEL_DEF(User, USER_FIELDS);
 
-/* Versioned migrations, embedded in the program. */
+/* Versioned migrations, embedded in the program (SQL that SQLite and
+ * PostgreSQL both run). */
 static const bk_migration MIGRATIONS[] = {
     { 1, "audit log", "CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT NOT NULL)" },
-    { 2, "first entry", "INSERT INTO audit (what) VALUES ('created')" },
+    { 2, "first entry", "INSERT INTO audit (id, what) VALUES (1, 'created')" },
 };
 
 static char *dup(const char *s)
