@@ -29,6 +29,11 @@
  * the streaming statement's remaining rows are then read into memory
  * first ("drained") and served from there.
  *
+ * A connection that broke (server restart, failover) is reopened by the
+ * next command, which prepares its statements again; one that broke
+ * inside a transaction fails every command (BK_EIO) until the core rolls
+ * the transaction back: never silently on in autocommit.
+ *
  * Errors map by SQLSTATE: 23505 unique and 23503 foreign key ->
  * BK_ECONFLICT; 23502 not null, 23514 check, class 22 (data) ->
  * BK_EVALIDATION; 40001 serialization, 40P01 deadlock, 55P03 lock not
@@ -790,8 +795,11 @@ static bk_status start(pg_stmt *s, bk_error **err)
         return st;
     if (!PQsendQueryPrepared(c->db, s->name, s->nparams, s->vals, s->lens, s->fmts, 1))
         return fail(c, NULL, NULL, err);
-    PQsetSingleRowMode(c->db);
     c->active = s;
+    if (!PQsetSingleRowMode(c->db)) {      /* cannot happen right after the send */
+        discard(c);
+        return bk__error_set(err, BK_EIO, "postgresql: cannot read rows one at a time");
+    }
     s->running = true;
     s->on_wire = true;
     s->end_st = BK_ITEROVER;
