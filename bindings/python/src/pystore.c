@@ -41,7 +41,8 @@ struct StoreH {
     bool tx;                /* a transaction handle */
     bool lent;              /* a transaction bk_store_transact runs: it ends it */
     bool closed;            /* root: close() was called (s goes when users reaches 0) */
-    Py_ssize_t users;       /* root: calls running on s without the GIL */
+    Py_ssize_t users;       /* calls running on s (root: without the GIL; transaction:
+                             * a callback, such as a validator, may run inside one) */
     StoreH *root;           /* transaction: the root handle (strong) */
     StoreH *parent;         /* transaction: the handle it was begun on (strong) */
     StoreH *child;          /* transaction: its open nested transaction (borrowed) */
@@ -187,6 +188,13 @@ static void tx_forget(StoreH *h)
 static bk_status tx_end(StoreH *h, bool commit, bk_error **err)
 {
     bk_status st;
+    /* a call on h or on a transaction nested in it is running (a Python
+     * validator it called is ending the transaction): C would free the
+     * handle under that call */
+    for (StoreH *t = h; t; t = t->child)
+        if (t->users > 0)
+            return misuse("a call on this transaction is running (a callback cannot end "
+                "the transaction it runs in)");
     if (commit && h->child) {
         return misuse("bk_store_commit: a nested transaction is still open (commit or roll "
             "it back first)");
@@ -203,7 +211,7 @@ static bk_status tx_end(StoreH *h, bool commit, bk_error **err)
     return st;
 }
 
-/* Check that h may be used by this thread now; a root counts the call in
+/* Check that h may be used by this thread now, and count the call in
  * (store_leave() counts it out). */
 static int store_enter(StoreH *h)
 {
@@ -233,12 +241,13 @@ static int store_enter(StoreH *h)
         misuse("the store is closed");
         return -1;
     }
+    h->users++;
     return 0;
 }
 
 static void store_leave(StoreH *h)
 {
-    if (!h->tx && --h->users == 0 && h->closed && h->s)
+    if (--h->users == 0 && !h->tx && h->closed && h->s)
         root_close_now(h);
 }
 
@@ -945,6 +954,7 @@ static bk_status tx_call(PyObject *tx, bool commit, bk_error **err)
                              : "bk_store_rollback: not a transaction handle");
     if (store_enter(h) < 0)
         return BK_EMISUSE;
+    store_leave(h);             /* (a check only: ending it is not a call on it) */
     if (h->lent)
         return misuse(LENT_MSG);
     return tx_end(h, commit, err);

@@ -511,6 +511,83 @@ class TransactionTest(StoreCase):
         self.assertEqual(len(calls), 2)
 
 
+class Hooked(bk.Model):
+    """A model whose validator runs HOOKS: Python code that C calls back in
+    the middle of a write."""
+    id: int = bk.field(primary_key=True)
+    name: str
+
+    @bk.field_validator("name")
+    @classmethod
+    def hook(cls, v):
+        for f in list(HOOKS):
+            f()
+        return v
+
+
+HOOKS = []
+
+
+class ReentrancyTest(StoreCase):
+    """A callback (a Python validator) runs while C is inside a call on a
+    transaction: ending that transaction (or one it is nested in) from the
+    callback would free the C handle under the running call."""
+
+    def setUp(self):
+        super().setUp()
+        self.store.register(Hooked)
+        self.caught = []
+
+    def tearDown(self):
+        HOOKS.clear()
+        super().tearDown()
+
+    def trying(self, fn):
+        def run():
+            try:
+                fn()
+            except bk.MisuseError as e:
+                self.caught.append(e)
+        HOOKS.append(run)
+
+    def test_a_callback_cannot_end_the_transaction_it_runs_in(self):
+        tx = self.store.transaction()
+        obj = Hooked(id=1, name="a")         # (validated here too: before the hooks)
+        self.trying(tx.rollback)
+        self.trying(tx.commit)
+        tx.insert(obj)
+        HOOKS.clear()
+        self.assertEqual(len(self.caught), 2)
+        self.assertIn("running", str(self.caught[0]))
+        self.assertTrue(tx.active)
+        self.assertEqual(tx.query(Hooked).count(), 1)
+        tx.commit()
+
+    def test_a_callback_cannot_end_an_outer_transaction(self):
+        tx = self.store.transaction()
+        inner = tx.transaction()
+        obj = Hooked(id=1, name="a")
+        self.trying(tx.rollback)             # would free inner, which is running
+        inner.insert(obj)
+        HOOKS.clear()
+        self.assertEqual(len(self.caught), 1)
+        inner.commit()
+        tx.commit()
+        self.assertEqual(self.store.query(Hooked).count(), 1)
+
+    def test_a_callback_in_transact_cannot_end_a_nested_transaction(self):
+        def fn(tx):
+            inner = tx.transaction()
+            obj = Hooked(id=2, name="b")
+            self.trying(inner.rollback)
+            inner.insert(obj)
+            HOOKS.clear()
+            inner.commit()
+        self.store.transact(fn)
+        self.assertEqual(len(self.caught), 1)
+        self.assertEqual(self.store.query(Hooked).count(), 1)
+
+
 class LifetimeTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="bk-store-")
