@@ -498,6 +498,7 @@ static int key_from_py(keybuf *kb, PyObject **keep, StoreH *h, const bk_model *m
         int over = 0;
         long long v = PyLong_AsLongLongAndOverflow(key, &over);
         unsigned long long uv = 0;
+        bool big = false;       /* a u64 above INT64_MAX (in uv) */
         if (v == -1 && PyErr_Occurred())
             return -1;
         if (over > 0 && kind == BK_U64) {
@@ -508,6 +509,7 @@ static int key_from_py(keybuf *kb, PyObject **keep, StoreH *h, const bk_model *m
             } else {
                 over = 0;
                 v = 0;
+                big = true;
             }
         } else if (!over) {
             uv = (unsigned long long)v;
@@ -520,7 +522,7 @@ static int key_from_py(keybuf *kb, PyObject **keep, StoreH *h, const bk_model *m
         case BK_U8: ok = ok && v >= 0 && v <= UINT8_MAX; kb->u8 = (uint8_t)v; break;
         case BK_U16: ok = ok && v >= 0 && v <= UINT16_MAX; kb->u16 = (uint16_t)v; break;
         case BK_U32: ok = ok && v >= 0 && v <= (long long)UINT32_MAX; kb->u32 = (uint32_t)v; break;
-        case BK_U64: ok = ok && (v >= 0 || uv > (unsigned long long)INT64_MAX); kb->u64 = uv; break;
+        case BK_U64: ok = ok && (v >= 0 || big); kb->u64 = uv; break;
         default: kb->i64 = v; break;
         }
         if (!ok) {

@@ -188,6 +188,15 @@ class CrudTest(StoreCase):
         with self.assertRaisesRegex(bk.InvalidArgumentError, "not a UUID"):
             self.store.get(Doc, "zz")
 
+    def test_a_negative_key_of_an_unsigned_field_is_out_of_range(self):
+        class Big(bk.Model):
+            id: bk.u64 = bk.field(primary_key=True)
+        self.store.register(Big)
+        for key in (-1, -(2 ** 63), 2 ** 64):
+            with self.assertRaisesRegex(bk.InvalidArgumentError, "out of range for Big.id"):
+                self.store.get(Big, key)
+        self.assertIsNone(self.store.find(Big, 7))
+
     def test_validation_runs_before_insert(self):
         with self.assertRaises(bk.ValidationError) as cm:
             self.store.insert(User(name="", age=1).copy() if False else _unchecked(name="", age=200))
