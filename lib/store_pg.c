@@ -258,18 +258,33 @@ static void free_conn(pg_conn *c)
 
 static void p_close(bk_store_conn *c) { free_conn(CONN(c)); }
 
-/* The password of a conninfo, for removal from messages: what libpq parses,
- * else (an unparsable URI) the text between "user:" and "@". */
-static char *password_of(const char *conninfo)
+/* A copy of n bytes at p (NULL when n is 0 or out of memory). */
+static char *dup_n(const char *p, size_t n)
 {
-    char *pw = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
-    if (opts) {
-        for (PQconninfoOption *o = opts; o->keyword; o++)
-            if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-                pw = bk__strdup(o->val);
-        PQconninfoFree(opts);
-        return pw;
+    char *d = n ? bk__malloc(n + 1) : NULL;
+    if (d) {
+        memcpy(d, p, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* The password of a conninfo that libpq cannot parse, as written: with
+ * query, the value of a "password=" parameter (URI query or key=value
+ * string, up to '&' or a space), else the text between "user:" and "@". */
+static char *raw_password(const char *conninfo, bool query)
+{
+    if (query) {
+        for (const char *p = conninfo; (p = strstr(p, "password=")) != NULL; p += 9) {
+            if (p != conninfo && p[-1] != '?' && p[-1] != '&' && p[-1] != ' ' &&
+                    p[-1] != '\t' && p[-1] != ':')
+                continue;
+            const char *v = p + 9;
+            if (*v == '\'')
+                v++;
+            return dup_n(v, strcspn(v, "&' \t"));
+        }
+        return NULL;
     }
     const char *p = strstr(conninfo, "://");
     if (!p)
@@ -281,11 +296,24 @@ static char *password_of(const char *conninfo)
     const char *colon = memchr(p, ':', (size_t)(at - p));
     if (!colon || colon + 1 == at)
         return NULL;
-    size_t n = (size_t)(at - colon - 1);
-    if ((pw = bk__malloc(n + 1)) != NULL) {
-        memcpy(pw, colon + 1, n);
-        pw[n] = '\0';
+    return dup_n(colon + 1, (size_t)(at - colon - 1));
+}
+
+/* The password of a conninfo, for removal from messages: what libpq parses,
+ * else (an unparsable URI) as written, from the query or the user info. */
+static char *password_of(const char *conninfo)
+{
+    char *pw = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    if (opts) {
+        for (PQconninfoOption *o = opts; o->keyword; o++)
+            if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+                pw = bk__strdup(o->val);
+        PQconninfoFree(opts);
+        return pw;
     }
+    if ((pw = raw_password(conninfo, true)) == NULL)
+        pw = raw_password(conninfo, false);
     return pw;
 }
 
@@ -340,8 +368,13 @@ static bk_status p_open(bk_store_conn **out, const char *rest, const bk_store_op
     char *perr = NULL;
     PQconninfoOption *parsed = PQconninfoParse(conninfo, &perr);
     if (!parsed) {
-        char msg[300];
-        clean_message(msg, sizeof(msg), perr ? perr : "out of memory", c->password);
+        /* libpq's reason may quote the value it could not read: the
+         * password of the query and that of the user info are removed */
+        char msg[300], msg2[300];
+        char *userinfo_pw = raw_password(conninfo, false);
+        clean_message(msg2, sizeof(msg2), perr ? perr : "out of memory", c->password);
+        clean_message(msg, sizeof(msg), msg2, userinfo_pw);
+        bk__free(userinfo_pw);
         st = perr ? bk__error_set(err, BK_EINVAL, "postgresql: bad connection URI: %s", msg)
                   : bk__error_oom(err);
         PQfreemem(perr);
