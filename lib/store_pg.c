@@ -8,7 +8,8 @@
  * key=value string (`postgresql:host=/tmp dbname=app`). Every connection
  * gets client_encoding UTF8, standard_conforming_strings on, and
  * lock_timeout = the busy timeout (a lock not obtained in time is 55P03,
- * BK_EBUSY). PostgreSQL 10 or later (identity columns).
+ * BK_EBUSY; a busy timeout of 0 is 1 ms, never PostgreSQL's "no limit").
+ * PostgreSQL 10 or later (identity columns).
  *
  * Statements: the core's statement cache keeps them per connection, so a
  * statement is a named server-side prepared statement ("bk<n>", unique
@@ -398,7 +399,9 @@ static bk_status p_open(bk_store_conn **out, const char *rest, const bk_store_op
             "later is needed)", PQserverVersion(c->db));
         goto done;
     }
-    c->lock_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 0;
+    /* busy_timeout_ms 0 is "do not wait" (as SQLite); PostgreSQL's
+     * lock_timeout 0 would be "wait forever" */
+    c->lock_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 1;
     st = session_setup(c, err);
 done:
     bk__free(conninfo);

@@ -11,6 +11,7 @@
  */
 #include "test_util.h"
 #include "test_pg.h"
+#include <time.h>
 #include <unistd.h>
 #include <libpq-fe.h>
 
@@ -42,6 +43,23 @@ static bool pg_run(const char *sql)
         fprintf(stderr, "postgresql: %s: %s", sql, PQerrorMessage(db));
     PQfinish(db);
     return ok;
+}
+
+/* A fresh schema; out: a URI whose search path is it, plus `extra`. */
+static void fresh_uri(char *out, size_t n, const char *extra)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "CREATE SCHEMA t%ld_%d", (long)getpid(), ++g_seq);
+    assert_true(pg_run(sql));
+    snprintf(out, n, "%s%coptions=-csearch_path%%3Dt%ld_%d%s", g_pg_uri,
+        strchr(g_pg_uri, '?') ? '&' : '?', (long)getpid(), g_seq, extra ? extra : "");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 typedef struct { int64_t id; int64_t n; } Counter;
@@ -88,6 +106,48 @@ static void a_bad_uri_never_shows_the_password(void **state)
     }
 }
 
+/* ---- lock waits -------------------------------------------------------------------------- */
+
+/* busy_timeout_ms = 0 means "do not wait" (SQLite: BK_EBUSY at once), not
+ * PostgreSQL's lock_timeout = 0, "wait forever". */
+static void a_zero_busy_timeout_does_not_wait_for_locks(void **state)
+{
+    (void)state;
+    char uri[700];
+    fresh_uri(uri, sizeof(uri), NULL);
+    bk_store_options o = BK_STORE_OPTIONS_INIT;
+    o.busy_timeout_ms = 0;
+    bk_store *a = NULL, *b = NULL, *tx = NULL;
+    OK(bk_store_open(&a, uri, &o, E));
+    OK(bk_store_open(&b, uri, &o, E));
+    OK(bk_store_register(a, g_counter, "counter", E));
+    OK(bk_store_register(b, g_counter, "counter", E));
+    Counter c = { 1, 0 };
+    OK(bk_store_insert(a, g_counter, &c, E));
+    /* a holds the row lock; b must not wait for it */
+    OK(bk_store_begin(&tx, a, E));
+    c.n = 1;
+    OK(bk_store_update(tx, g_counter, &c, NULL, 0, E));
+    double t0 = now_s();
+    bk_error *err = NULL;
+    Counter c2 = { 1, 2 };
+    /* without the fix this call would block until the row is released:
+     * let an alarm end the test instead of hanging ctest */
+    alarm(20);
+    bk_status st = bk_store_update(b, g_counter, &c2, NULL, 0, &err);
+    alarm(0);
+    double took = now_s() - t0;
+    if (st != BK_EBUSY)
+        fprintf(stderr, "update -> %s: %s\n", bk_status_name(st), bk_error_message(err));
+    assert_int_equal(st, BK_EBUSY);
+    assert_true(took < 2.0);
+    bk_error_free(err);
+    OK(bk_store_rollback(tx, E));
+    OK(bk_store_update(b, g_counter, &c2, NULL, 0, E));
+    bk_store_close(a);
+    bk_store_close(b);
+}
+
 /* ---- the suite ------------------------------------------------------------------------ */
 
 int main(void)
@@ -104,6 +164,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(a_bad_uri_never_shows_the_password, setup),
+        cmocka_unit_test_setup(a_zero_busy_timeout_does_not_wait_for_locks, setup),
     };
     int failed = cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
     for (int seq = 1; pg > 0 && seq <= g_seq; seq++) {
