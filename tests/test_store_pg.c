@@ -148,6 +148,85 @@ static void a_zero_busy_timeout_does_not_wait_for_locks(void **state)
     bk_store_close(b);
 }
 
+/* ---- a connection that breaks under a cursor --------------------------------------------- */
+
+static void kill_backends(const char *app)
+{
+    char sql[200];
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+        "WHERE application_name = '%s'", app);
+    assert_true(pg_run(sql));
+}
+
+/* Read a cursor to its end: the status that ended it. */
+static bk_status read_to_end(bk_cursor *cur, int64_t *rows)
+{
+    Counter c;
+    bk_status st;
+    *rows = 0;
+    bk_error *err = NULL;
+    while ((st = bk_cursor_next(cur, &c, &err)) == BK_OK)
+        ++*rows;
+    bk_error_free(err);
+    return st;
+}
+
+/* A cursor streaming rows when its connection breaks fails with BK_EIO
+ * (after the rows already received), never with rows of another
+ * statement; freeing it is safe, and the next call reconnects. In a
+ * transaction, the transaction is lost: its commit fails. */
+static void a_cursor_over_a_broken_connection_fails_cleanly(void **state)
+{
+    (void)state;
+    char uri[700], app[64], extra[96];
+    snprintf(app, sizeof(app), "bk_cur_%ld", (long)getpid());
+    snprintf(extra, sizeof(extra), "&application_name=%s", app);
+    fresh_uri(uri, sizeof(uri), extra);
+    bk_store_options o = BK_STORE_OPTIONS_INIT;
+    o.pool_size = 1;
+    bk_store *s = NULL;
+    OK(bk_store_open(&s, uri, &o, E));
+    OK(bk_store_register(s, g_counter, "counter", E));
+    enum { N = 20000 };
+    Counter *rows = calloc(N, sizeof(*rows));
+    assert_non_null(rows);
+    for (int i = 0; i < N; i++)
+        rows[i] = (Counter){ i + 1, i };
+    OK(bk_store_insert_many(s, g_counter, rows, N, E));
+    free(rows);
+    for (int in_tx = 0; in_tx < 2; in_tx++) {
+        bk_store *tx = NULL, *on = s;
+        if (in_tx) {
+            OK(bk_store_begin(&tx, s, E));
+            on = tx;
+        }
+        bk_query *q = NULL;
+        bk_cursor *cur = NULL;
+        Counter c;
+        OK(bk_query_new(&q, on, g_counter, E));
+        OK(bk_query_run(&cur, q, E));
+        OK(bk_cursor_next(cur, &c, E));
+        assert_int_equal(c.id, 1);
+        kill_backends(app);
+        int64_t n = 0;
+        assert_int_equal(read_to_end(cur, &n), BK_EIO);
+        assert_true(n < N - 1);
+        bk_cursor_free(cur);
+        bk_query_free(q);
+        if (in_tx) {
+            bk_error *err = NULL;
+            assert_int_equal(bk_store_commit(tx, &err), BK_EIO);
+            bk_error_free(err);
+        }
+        int64_t count = -1;
+        OK(bk_query_new(&q, s, g_counter, E));
+        OK(bk_query_count(&count, q, E));
+        assert_int_equal(count, N);
+        bk_query_free(q);
+    }
+    bk_store_close(s);
+}
+
 /* ---- the suite ------------------------------------------------------------------------ */
 
 int main(void)
@@ -165,6 +244,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(a_bad_uri_never_shows_the_password, setup),
         cmocka_unit_test_setup(a_zero_busy_timeout_does_not_wait_for_locks, setup),
+        cmocka_unit_test_setup(a_cursor_over_a_broken_connection_fails_cleanly, setup),
     };
     int failed = cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
     for (int seq = 1; pg > 0 && seq <= g_seq; seq++) {
