@@ -121,37 +121,113 @@ static void cursor_unlink(CursorH *c)
     c->prev = c->next = NULL;
 }
 
-/* Free the C cursor (the GIL is held; freeing finishes a statement and
- * gives a connection back: short). */
-static void cursor_release(CursorH *c, const char *why)
+/*
+ * C cursors and queries taken from their Python handles with the GIL, to
+ * be freed without it: freeing a cursor finishes its statement, and a
+ * PostgreSQL cursor freed before its end reads the rest of its result
+ * (as long as the server takes to produce it). The arrays are raw memory
+ * (no GIL needed); when one cannot grow, that handle is freed at once,
+ * with the GIL.
+ */
+typedef struct freeing {
+    void **cur;             /* bk_cursor * */
+    size_t ncur, ccur;
+    void **q;               /* bk_query * */
+    size_t nq, cq;
+} freeing;
+
+#define FREEING_INIT { NULL, 0, 0, NULL, 0, 0 }
+
+static int freeing_push(void ***arr, size_t *n, size_t *cap, void *p)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        void **na = PyMem_RawRealloc(*arr, nc * sizeof(*na));
+        if (!na)
+            return -1;
+        *arr = na;
+        *cap = nc;
+    }
+    (*arr)[(*n)++] = p;
+    return 0;
+}
+
+/* Free what f holds (without the GIL), and its arrays. */
+static void freeing_run(freeing *f)
+{
+    for (size_t i = 0; i < f->ncur; i++)
+        bk_cursor_free((bk_cursor *)f->cur[i]);
+    for (size_t i = 0; i < f->nq; i++)
+        bk_query_free((bk_query *)f->q[i]);
+    PyMem_RawFree(f->cur);
+    PyMem_RawFree(f->q);
+    f->cur = NULL;
+    f->q = NULL;
+    f->ncur = f->ccur = f->nq = f->cq = 0;
+}
+
+/* Take the C cursor from c (the GIL is held) into f, with its query when
+ * that was freed and waited for its last cursor. */
+static void cursor_detach(CursorH *c, const char *why, freeing *f)
 {
     if (!c->c)
         return;
     cursor_unlink(c);
-    bk_cursor_free(c->c);
+    bk_cursor *cur = c->c;
     c->c = NULL;
     c->gone = why;
+    bk_query *cq = NULL;
     QueryH *q = c->query;
     if (q && --q->cursors == 0 && q->freed) {
-        bk_query_free(q->q);
+        cq = q->q;
         q->q = NULL;
     }
+    if (freeing_push(&f->cur, &f->ncur, &f->ccur, cur) < 0)
+        bk_cursor_free(cur);
+    if (cq && freeing_push(&f->q, &f->nq, &f->cq, cq) < 0)
+        bk_query_free(cq);
 }
 
-/* Free the open cursors of h that the calling thread may free: all of a
- * transaction's (one thread), and on a root the caller's own idle ones
+/* Free what f holds, releasing the GIL when there is anything. */
+static void freeing_now(freeing *f)
+{
+    if (!f->ncur && !f->nq)
+        return;
+    Py_BEGIN_ALLOW_THREADS
+    freeing_run(f);
+    Py_END_ALLOW_THREADS
+}
+
+/* Free the C cursor (the GIL is released meanwhile). */
+static void cursor_release(CursorH *c, const char *why)
+{
+    freeing f = FREEING_INIT;
+    cursor_detach(c, why, &f);
+    freeing_now(&f);
+}
+
+/* Take the open cursors of h that the calling thread may free into f: all
+ * of a transaction's (one thread), and on a root the caller's own idle ones
  * (another thread's cursor may be in use on its connection right now; that
  * thread frees it on its next use). */
-static void store_release_cursors(StoreH *h, const char *why)
+static void store_detach_cursors(StoreH *h, const char *why, freeing *f)
 {
     unsigned long me = this_thread();
     CursorH *c = h->cursors;
     while (c) {
         CursorH *next = c->next;
         if (h->tx || (c->thread == me && !c->busy))
-            cursor_release(c, why);
+            cursor_detach(c, why, f);
         c = next;
     }
+}
+
+/* The same, freed at once (the GIL is released meanwhile). */
+static void store_release_cursors(StoreH *h, const char *why)
+{
+    freeing f = FREEING_INIT;
+    store_detach_cursors(h, why, &f);
+    freeing_now(&f);
 }
 
 /* ---- store handles: calls in and out, closing, ending ------------------------------ */
@@ -160,8 +236,10 @@ static void root_close_now(StoreH *h)
 {
     bk_store *s = h->s;
     h->s = NULL;
-    store_release_cursors(h, "the store is closed");
+    freeing f = FREEING_INIT;
+    store_detach_cursors(h, "the store is closed", &f);
     Py_BEGIN_ALLOW_THREADS
+    freeing_run(&f);
     bk_store_close(s);
     Py_END_ALLOW_THREADS
 }
@@ -199,10 +277,12 @@ static bk_status tx_end(StoreH *h, bool commit, bk_error **err)
         return misuse("bk_store_commit: a nested transaction is still open (commit or roll "
             "it back first)");
     }
+    freeing f = FREEING_INIT;
     for (StoreH *t = h; t; t = t->child)
-        store_release_cursors(t, "its transaction has ended");
+        store_detach_cursors(t, "its transaction has ended", &f);
     bk_store *s = h->s;
     Py_BEGIN_ALLOW_THREADS
+    freeing_run(&f);
     st = commit ? bk_store_commit(s, err) : bk_store_rollback(s, err);
     Py_END_ALLOW_THREADS
     if (st == BK_EMISUSE)

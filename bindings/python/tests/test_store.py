@@ -597,6 +597,132 @@ class ReentrancyTest(StoreCase):
         self.assertEqual(self.store.query(Hooked).count(), 1)
 
 
+def _pg_uri():
+    """The PostgreSQL server of the tests (the ctest fixture writes its URI
+    into BK_TEST_PG_URI_FILE), or None."""
+    uri = os.environ.get("BK_TEST_PG_URI")
+    if not uri and os.environ.get("BK_TEST_PG_URI_FILE"):
+        try:
+            with open(os.environ["BK_TEST_PG_URI_FILE"]) as f:
+                uri = f.read().strip()
+        except OSError:
+            uri = None
+    return uri if uri and uri != "skip" else None
+
+
+def _pg_exec(uri, sql):
+    """Run SQL on the server through libpq itself (ctypes: no driver needed)."""
+    import ctypes
+    import ctypes.util
+    pq = ctypes.CDLL(ctypes.util.find_library("pq") or "libpq.so.5")
+    pq.PQconnectdb.restype = ctypes.c_void_p
+    pq.PQexec.restype = ctypes.c_void_p
+    pq.PQexec.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    pq.PQstatus.argtypes = [ctypes.c_void_p]
+    pq.PQresultStatus.argtypes = [ctypes.c_void_p]
+    pq.PQclear.argtypes = [ctypes.c_void_p]
+    pq.PQfinish.argtypes = [ctypes.c_void_p]
+    pq.PQerrorMessage.argtypes = [ctypes.c_void_p]
+    pq.PQerrorMessage.restype = ctypes.c_char_p
+    db = pq.PQconnectdb(uri.encode())
+    try:
+        if pq.PQstatus(db) != 0:
+            raise RuntimeError(pq.PQerrorMessage(db).decode())
+        pq.PQclear(pq.PQexec(db, b"SET client_min_messages = warning"))
+        r = pq.PQexec(db, sql.encode())
+        ok = pq.PQresultStatus(r) in (1, 2)       # PGRES_COMMAND_OK, PGRES_TUPLES_OK
+        pq.PQclear(r)
+        if not ok:
+            raise RuntimeError("%s: %s" % (sql, pq.PQerrorMessage(db).decode()))
+    finally:
+        pq.PQfinish(db)
+
+
+class Slow(bk.Model):
+    id: int = bk.field(primary_key=True)
+    pad: str = ""           # rows larger than the server's 8 kB send buffer: each is sent at once
+
+
+@unittest.skipUnless(_pg_uri(), "no PostgreSQL server (BK_TEST_PG_URI[_FILE])")
+class PgGilTest(unittest.TestCase):
+    """PostgreSQL streams rows: a cursor freed before its end reads what is
+    left of its result, which takes as long as the server does. Other
+    threads run meanwhile (the GIL is released)."""
+
+    ROWS = 40
+
+    def setUp(self):
+        base = _pg_uri()
+        self.schema = "tpy%d_%d" % (os.getpid(), id(self) % 100000)
+        self.base = base
+        _pg_exec(base, "CREATE SCHEMA " + self.schema)
+        self.uri = "%s%coptions=-csearch_path%%3D%s" % (base, "&" if "?" in base else "?",
+                                                       self.schema)
+        owner = bk.Store(self.uri)
+        owner.register(Slow, table="slow")
+        owner.insert_many([Slow(id=i + 1, pad="x" * 9000) for i in range(self.ROWS)])
+        owner.close()
+        # every row read costs the server 25 ms: a row security policy that
+        # sleeps, which applies to a role that is neither the owner nor a
+        # superuser (the server of the tests trusts local users)
+        reader = "bk_slow_reader"
+        _pg_exec(self.uri, "DO $$ BEGIN CREATE ROLE %s LOGIN; EXCEPTION WHEN "
+                           "duplicate_object THEN NULL; END $$; "
+                           "GRANT USAGE ON SCHEMA %s TO %s; GRANT SELECT ON slow TO %s; "
+                           "ALTER TABLE slow ENABLE ROW LEVEL SECURITY; "
+                           "CREATE POLICY slow_rows ON slow USING "
+                           "((SELECT true FROM pg_sleep(0.025 + 0 * id)))"
+                 % (reader, self.schema, reader, reader))
+        try:
+            # (rows in key order without a sort, which would read them all first)
+            self.store = bk.Store(self.uri + "%20-cenable_sort%3Doff&user=" + reader,
+                                  pool_size=2)
+            self.store.register(Slow, table="slow")
+        except bk.Error as e:
+            _pg_exec(self.base, "DROP SCHEMA IF EXISTS %s CASCADE" % self.schema)
+            self.skipTest("cannot connect as %s: %s" % (reader, e))
+
+    def tearDown(self):
+        self.store.close()
+        _pg_exec(self.base, "DROP SCHEMA IF EXISTS %s CASCADE" % self.schema)
+
+    def ticks_during(self, fn):
+        ticks = [0]
+        stop = threading.Event()
+
+        def ticker():
+            while not stop.is_set():
+                ticks[0] += 1
+                time.sleep(0.001)
+        t = threading.Thread(target=ticker)
+        t.start()
+        time.sleep(0.05)
+        before = ticks[0]
+        t0 = time.monotonic()
+        fn()
+        took = time.monotonic() - t0
+        after = ticks[0]
+        stop.set()
+        t.join()
+        return after - before, took
+
+    def test_closing_a_cursor_early_releases_the_gil(self):
+        c = self.store.query(Slow).cursor()
+        self.assertEqual(next(c).id, 1)
+        n, took = self.ticks_during(c.close)
+        self.assertGreater(took, 0.3)        # the rest of the result was read
+        self.assertGreater(n, 20, "other threads were stopped for %.2f s" % took)
+
+    def test_ending_a_transaction_with_an_open_cursor_releases_the_gil(self):
+        tx = self.store.transaction()
+        c = tx.query(Slow).cursor()
+        self.assertEqual(next(c).id, 1)
+        n, took = self.ticks_during(tx.rollback)
+        self.assertTrue(c.closed)
+        self.assertGreater(took, 0.3)
+        self.assertGreater(n, 20, "other threads were stopped for %.2f s" % took)
+
+
 class LifetimeTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="bk-store-")
