@@ -56,7 +56,10 @@ static void model_release(const bk_model *m, void *obj)
     char *base = obj;
     if (m->clear_ready) {
         const struct bk__clear_op *op = m->clear;
-        for (size_t k = 0, n = m->nclear; k < n; k++, op++) {
+        size_t k = 0, n = m->nclear;
+        for (; k < n && op->kind == CLR_FREE; k++, op++)   /* they come first */
+            bk__free(*(void **)(base + op->offset));
+        for (; k < n; k++, op++) {
             char *p = base + op->offset;
             switch (op->kind) {
             case CLR_FREE:
@@ -240,6 +243,16 @@ bk_status bk__clear_compile(bk_model *m)
         bk__free(c.ops);
         return c.oom ? BK_ENOMEM : BK_OK;     /* too long: the walk */
     }
+    /* the plain frees first (one tight loop), the other steps after them,
+     * each group in field order (what is freed first does not matter:
+     * the steps own disjoint memory) */
+    size_t nfree = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (c.ops[i].kind == CLR_FREE) {
+            struct bk__clear_op f = c.ops[i];
+            memmove(&c.ops[nfree + 1], &c.ops[nfree], (i - nfree) * sizeof(f));
+            c.ops[nfree++] = f;
+        }
     bk__free(m->clear);
     m->clear = c.ops;           /* NULL when the model owns nothing */
     m->nclear = c.n;
