@@ -35,6 +35,23 @@ static const pystore_hooks *g_sh;
 typedef struct StoreH StoreH;
 typedef struct CursorH CursorH;
 
+/*
+ * C cursors and queries taken from their Python handles with the GIL, to
+ * be freed without it: freeing a cursor finishes its statement, and a
+ * PostgreSQL cursor freed before its end reads the rest of its result
+ * (as long as the server takes to produce it). The arrays are raw memory
+ * (no GIL needed); when one cannot grow, that handle is freed at once,
+ * with the GIL.
+ */
+typedef struct freeing {
+    void **cur;             /* bk_cursor * */
+    size_t ncur, ccur;
+    void **q;               /* bk_query * */
+    size_t nq, cq;
+} freeing;
+
+#define FREEING_INIT { NULL, 0, 0, NULL, 0, 0 }
+
 struct StoreH {
     PyObject_HEAD
     bk_store *s;            /* NULL once closed (root) or ended (transaction) */
@@ -48,6 +65,8 @@ struct StoreH {
     StoreH *child;          /* transaction: its open nested transaction (borrowed) */
     unsigned long thread;   /* transaction: the thread that began it */
     CursorH *cursors;       /* open cursors run on this handle (borrowed, linked) */
+    freeing orphans;        /* transaction: C cursors of it dropped by another thread,
+                             * freed by this one (its connection is this thread's) */
     PyObject *keys;         /* root: dict model address -> key field index */
 };
 
@@ -121,23 +140,6 @@ static void cursor_unlink(CursorH *c)
     c->prev = c->next = NULL;
 }
 
-/*
- * C cursors and queries taken from their Python handles with the GIL, to
- * be freed without it: freeing a cursor finishes its statement, and a
- * PostgreSQL cursor freed before its end reads the rest of its result
- * (as long as the server takes to produce it). The arrays are raw memory
- * (no GIL needed); when one cannot grow, that handle is freed at once,
- * with the GIL.
- */
-typedef struct freeing {
-    void **cur;             /* bk_cursor * */
-    size_t ncur, ccur;
-    void **q;               /* bk_query * */
-    size_t nq, cq;
-} freeing;
-
-#define FREEING_INIT { NULL, 0, 0, NULL, 0, 0 }
-
 static int freeing_push(void ***arr, size_t *n, size_t *cap, void *p)
 {
     if (*n == *cap) {
@@ -164,6 +166,22 @@ static void freeing_run(freeing *f)
     f->cur = NULL;
     f->q = NULL;
     f->ncur = f->ccur = f->nq = f->cq = 0;
+}
+
+/* Move what src holds into dst (the GIL is held). */
+static void freeing_take(freeing *dst, freeing *src)
+{
+    for (size_t i = 0; i < src->ncur; i++)
+        if (freeing_push(&dst->cur, &dst->ncur, &dst->ccur, src->cur[i]) < 0)
+            bk_cursor_free((bk_cursor *)src->cur[i]);
+    for (size_t i = 0; i < src->nq; i++)
+        if (freeing_push(&dst->q, &dst->nq, &dst->cq, src->q[i]) < 0)
+            bk_query_free((bk_query *)src->q[i]);
+    PyMem_RawFree(src->cur);
+    PyMem_RawFree(src->q);
+    src->cur = NULL;
+    src->q = NULL;
+    src->ncur = src->ccur = src->nq = src->cq = 0;
 }
 
 /* Take the C cursor from c (the GIL is held) into f, with its query when
@@ -220,6 +238,8 @@ static void store_detach_cursors(StoreH *h, const char *why, freeing *f)
             cursor_detach(c, why, f);
         c = next;
     }
+    if (h->tx)
+        freeing_take(f, &h->orphans);
 }
 
 /* The same, freed at once (the GIL is released meanwhile). */
@@ -311,6 +331,13 @@ static int store_enter(StoreH *h)
         misuse("a transaction belongs to the thread that began it");
         return -1;
     }
+    if (h->orphans.ncur || h->orphans.nq) {
+        /* cursors dropped by other threads (which may add more while the
+         * GIL is released: taken from the handle first) */
+        freeing f = h->orphans;
+        h->orphans = (freeing)FREEING_INIT;
+        freeing_now(&f);
+    }
     if (h->root->closed) {
         /* the store was closed under the transaction: roll it back now */
         StoreH *top = h;
@@ -351,6 +378,7 @@ static StoreH *new_handle(bk_store *s, StoreH *on)
     h->child = NULL;
     h->thread = this_thread();
     h->cursors = NULL;
+    h->orphans = (freeing)FREEING_INIT;
     h->keys = NULL;
     if (on && on->tx)
         on->child = h;
@@ -372,6 +400,12 @@ static void StoreH_dealloc(StoreH *h)
         /* else: a transaction dropped by another thread cannot be rolled back
          * from here (C binds it to its thread); it stays open until the
          * store's last reference goes. */
+    }
+    if (h->orphans.ncur || h->orphans.nq) {
+        /* (left only by a transaction dropped by another thread, which
+         * stays open: so do they) */
+        PyMem_RawFree(h->orphans.cur);
+        PyMem_RawFree(h->orphans.q);
     }
     /* cursors hold a reference to their handle: none are left */
     if (h->parent && h->parent->child == h)
@@ -1379,6 +1413,15 @@ bk_status pyquery_run(PyObject **out, PyObject *q, bk_error **err)
 
 static void CursorH_dealloc(CursorH *c)
 {
+    StoreH *h = c->store;
+    if (c->c && h && h->tx && h->s && c->thread != this_thread()) {
+        /* a transaction's cursor dropped by another thread (a garbage
+         * collection there): freeing it would use the transaction's
+         * connection while its thread may be using it too */
+        freeing f = FREEING_INIT;
+        cursor_detach(c, "freed", &f);
+        freeing_take(&h->orphans, &f);
+    }
     cursor_release(c, "freed");
     Py_XDECREF(c->store);
     Py_XDECREF(c->model);

@@ -722,6 +722,20 @@ class PgGilTest(unittest.TestCase):
         self.assertGreater(took, 0.3)
         self.assertGreater(n, 20, "other threads were stopped for %.2f s" % took)
 
+    def test_a_transaction_cursor_dropped_by_another_thread_waits_for_its_own(self):
+        # The other thread (a garbage collection there, say) must not use the
+        # transaction's connection while its thread does: the cursor is freed
+        # by the transaction's thread, at its next call.
+        tx = self.store.transaction()
+        box = [tx.query(Slow).cursor()]
+        self.assertEqual(next(box[0]).id, 1)
+        t = threading.Thread(target=box.clear)     # the last reference goes there
+        t.start()
+        time.sleep(0.1)
+        self.assertEqual(tx.query(Slow).where(Slow.id <= 3).count(), 3)
+        t.join()
+        tx.commit()
+
 
 class LifetimeTest(unittest.TestCase):
     def setUp(self):
