@@ -716,6 +716,20 @@ static int key_from_py(keybuf *kb, PyObject **keep, StoreH *h, const bk_model *m
     }
 }
 
+/* A tuple of the items of o (a new reference; NULL + TypeError with msg when
+ * o is not a sequence). The calls read the items without the GIL: a list
+ * the caller passed could be emptied meanwhile by another thread, freeing
+ * them; the tuple keeps them. */
+static PyObject *snapshot(PyObject *o, const char *msg)
+{
+    PyObject *fast = PySequence_Fast(o, msg);
+    if (!fast)
+        return NULL;
+    PyObject *t = PyList_Check(fast) ? PyList_AsTuple(fast) : Py_NewRef(fast);
+    Py_DECREF(fast);
+    return t;
+}
+
 /* ---- migrations ------------------------------------------------------------------------ */
 
 /* (version, name, sql) triples -> a bk_migration array (pointing into the
@@ -755,7 +769,7 @@ static bk_status migrations_call(size_t *out, PyObject *store, PyObject *migrati
     StoreH *h = store_of(store);
     if (!h)
         return BK_EINVAL;
-    PyObject *seq = PySequence_Fast(migrations, "a sequence of (version, name, sql) tuples");
+    PyObject *seq = snapshot(migrations, "a sequence of (version, name, sql) tuples");
     if (!seq)
         return BK_EINVAL;
     size_t n = 0;
@@ -874,7 +888,7 @@ static bk_status write_one(int op, PyObject *store, const bk_model *model, PyObj
             PyErr_SetString(PyExc_TypeError, "fields: a sequence of field names, not a str");
             return BK_EINVAL;
         }
-        seq = PySequence_Fast(fields, "fields: a sequence of field names");
+        seq = snapshot(fields, "fields: a sequence of field names");
         if (!seq)
             return BK_EINVAL;
         nnames = (size_t)PySequence_Fast_GET_SIZE(seq);
@@ -941,7 +955,7 @@ bk_status pystore_insert_many(PyObject *store, const bk_model *model, PyObject *
     StoreH *h = store_of(store);
     if (!h)
         return BK_EINVAL;
-    PyObject *seq = PySequence_Fast(objs, "a sequence of records or instances");
+    PyObject *seq = snapshot(objs, "a sequence of records or instances");
     if (!seq)
         return BK_EINVAL;
     size_t n = (size_t)PySequence_Fast_GET_SIZE(seq);

@@ -951,6 +951,37 @@ class ThreadTest(StoreCase):
         self.assertGreaterEqual(state["locked"], commit_at)
         self.assertEqual(sorted(u.name for u in self.store.query(User)), ["holder", "waiter"])
 
+    def test_sequences_changed_by_another_thread_during_a_call(self):
+        # The thin functions take lists; while a call waits without the GIL
+        # (here for the write lock another transaction holds), another
+        # thread empties the list: what C reads and writes back must not
+        # have gone with it.
+        s = bk.Store(self.uri, busy_timeout_ms=400)
+        s.register(User)
+        tx = self.store.transaction()
+        tx.insert(User(name="lock", age=1))          # holds SQLite's write lock
+        objs = [User(name="n%d" % i, age=1) for i in range(50)]
+        fields = ["".join(["na", "me"]), "".join(["ag", "e"])]
+        migrations = [(1, "m" * 50, "CREATE TABLE t_%s (x INTEGER)" % ("y" * 50))]
+        calls = [
+            (lambda: lib.bk_store_insert_many(s._h, User.__bk_model__, objs), objs),
+            (lambda: lib.bk_store_update(s._h, User.__bk_model__, User(id=1, name="x", age=1),
+                                         fields), fields),
+            (lambda: lib.bk_store_migrate(s._h, migrations), migrations),
+        ]
+        for call, seq in calls:
+            def clear():
+                time.sleep(0.1)
+                seq.clear()
+                gc.collect()
+            t = threading.Thread(target=clear)
+            t.start()
+            with self.assertRaises(bk.Error):
+                call()                                # busy (or not found), never a crash
+            t.join()
+        tx.rollback()
+        s.close()
+
     def test_close_waits_for_running_calls(self):
         stop = threading.Event()
         errs = []
