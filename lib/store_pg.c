@@ -435,7 +435,7 @@ static void drain(pg_conn *c)
     pg_stmt *s = c->active;
     if (!s)
         return;
-    PGresult *r;
+    PGresult *r, *failed = NULL;
     bool ended = false;
     while ((r = PQgetResult(c->db)) != NULL) {
         ExecStatusType rs = PQresultStatus(r);
@@ -460,28 +460,45 @@ static void drain(pg_conn *c)
             continue;
         }
         if (!ended && rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
-            bk_error *e = NULL;
-            s->end_st = fail(c, r, NULL, &e);
-            s->end_msg = bk__strdup(bk_error_message(e));
-            bk_error_free(e);
+            failed = r;         /* reported once the command is over */
             ended = true;
+            continue;
         }
         PQclear(r);
+    }
+    if (failed) {
+        bk_error *e = NULL;
+        s->end_st = fail(c, failed, NULL, &e);
+        s->end_msg = bk__strdup(bk_error_message(e));
+        bk_error_free(e);
+        PQclear(failed);
     }
     s->on_wire = false;
     c->active = NULL;
 }
 
-/* Discard the active statement's remaining results. */
+/* Discard the active statement's remaining results; an error among them
+ * that aborted the transaction is remembered with its own status. */
 static void discard(pg_conn *c)
 {
-    PGresult *r;
-    while ((r = PQgetResult(c->db)) != NULL)
+    PGresult *r, *failed = NULL;
+    while ((r = PQgetResult(c->db)) != NULL) {
+        ExecStatusType rs = PQresultStatus(r);
+        if (!failed && (rs == PGRES_FATAL_ERROR || rs == PGRES_BAD_RESPONSE)) {
+            failed = r;
+            continue;
+        }
         PQclear(r);
+    }
     if (c->active)
         c->active->on_wire = false;
     c->active = NULL;
-    track_tx(c, BK_EIO);
+    if (failed) {
+        fail(c, failed, NULL, NULL);
+        PQclear(failed);
+    } else {
+        track_tx(c, BK_EIO);
+    }
 }
 
 /* DEALLOCATE finalized statements, when nothing runs and no transaction
@@ -875,6 +892,11 @@ static bk_status p_step(bk_store_stmt *ss, bk_error **err)
         s->row = r;
         return BK_OK;
     }
+    /* the rest first: the transaction's state (an error aborted it?) is
+     * known once the command is over */
+    PGresult *rest;
+    while ((rest = PQgetResult(c->db)) != NULL)
+        PQclear(rest);
     if (r && (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)) {
         const char *n = PQcmdTuples(r);
         c->changes = n && *n ? strtoll(n, NULL, 10) : 0;
@@ -883,8 +905,6 @@ static bk_status p_step(bk_store_stmt *ss, bk_error **err)
         st = fail(c, r, NULL, err);
     }
     PQclear(r);
-    while ((r = PQgetResult(c->db)) != NULL)
-        PQclear(r);
     s->on_wire = false;
     c->active = NULL;
     s->end_st = st == BK_ITEROVER ? BK_ITEROVER : st;

@@ -227,6 +227,160 @@ static void a_cursor_over_a_broken_connection_fails_cleanly(void **state)
     bk_store_close(s);
 }
 
+/* ---- an aborted transaction ------------------------------------------------------------ */
+
+#define FAILS(code, call) do { \
+        bk_error *err_ = NULL; \
+        bk_status st_ = (call); \
+        if (st_ != (code)) \
+            fprintf(stderr, "%s:%d: %s -> %s (want %s): %s\n", __FILE__, __LINE__, #call, \
+                bk_status_name(st_), bk_status_name(code), bk_error_message(err_)); \
+        assert_int_equal(st_, (code)); \
+        bk_error_free(err_); \
+    } while (0)
+
+/* A statement that fails aborts PostgreSQL's transaction: every later
+ * statement, and the commit, fail with the status of the first error
+ * (docs/storage.md), not a generic BK_EIO. */
+static void an_aborted_transaction_reports_the_first_error(void **state)
+{
+    (void)state;
+    char uri[700];
+    fresh_uri(uri, sizeof(uri), NULL);
+    bk_store *s = NULL, *tx = NULL;
+    OK(bk_store_open(&s, uri, NULL, E));
+    OK(bk_store_register(s, g_counter, "counter", E));
+    Counter c = { 1, 0 };
+    OK(bk_store_insert(s, g_counter, &c, E));
+    OK(bk_store_begin(&tx, s, E));
+    FAILS(BK_ECONFLICT, bk_store_insert(tx, g_counter, &c, E));
+    c.id = 2;
+    FAILS(BK_ECONFLICT, bk_store_insert(tx, g_counter, &c, E));
+    FAILS(BK_ECONFLICT, bk_store_commit(tx, E));
+    OK(bk_store_insert(s, g_counter, &c, E));       /* the connection is fine again */
+    bk_store_close(s);
+}
+
+/* A transaction in which a statement failed is still a transaction: when
+ * its connection then breaks, its later statements fail (BK_EIO) until it
+ * is rolled back, and never run in autocommit on the new connection. */
+static void a_failed_then_lost_transaction_never_goes_on_in_autocommit(void **state)
+{
+    (void)state;
+    char uri[700], app[64], extra[96];
+    snprintf(app, sizeof(app), "bk_failost_%ld", (long)getpid());
+    snprintf(extra, sizeof(extra), "&application_name=%s", app);
+    fresh_uri(uri, sizeof(uri), extra);
+    bk_store_options o = BK_STORE_OPTIONS_INIT;
+    o.pool_size = 1;
+    bk_store *s = NULL, *tx = NULL;
+    OK(bk_store_open(&s, uri, &o, E));
+    OK(bk_store_register(s, g_counter, "counter", E));
+    Counter c = { 1, 0 };
+    OK(bk_store_insert(s, g_counter, &c, E));
+    OK(bk_store_begin(&tx, s, E));
+    FAILS(BK_ECONFLICT, bk_store_insert(tx, g_counter, &c, E));
+    kill_backends(app);
+    c.id = 2;
+    FAILS(BK_EIO, bk_store_insert(tx, g_counter, &c, E));
+    FAILS(BK_EIO, bk_store_insert(tx, g_counter, &c, E));
+    OK(bk_store_rollback(tx, E));
+    int64_t n = -1;
+    bk_query *q = NULL;
+    OK(bk_query_new(&q, s, g_counter, E));
+    OK(bk_query_count(&n, q, E));
+    assert_int_equal(n, 1);                         /* id 2 was never written */
+    bk_query_free(q);
+    bk_store_close(s);
+}
+
+/* ---- a cursor freed before its end -------------------------------------------------------- */
+
+typedef struct { int64_t id; char *pad; } Slow;
+static const bk_field SLOW_FIELDS[] = {
+    BK_FIELD(Slow, id, BK_I64, .primary_key = true),
+    BK_FIELD(Slow, pad, BK_STR),
+};
+static const bk_model_def SLOW_DEF = BK_MODEL_DEF(Slow, SLOW_FIELDS);
+
+/* A fresh schema with table "slow" of 40 rows, each costing the server
+ * 25 ms to read for the role bk_slow_reader (a row security policy that
+ * sleeps; rows over 8 kB, so that each is sent as it is made). out: a
+ * URI for that role, with `options` (URI-encoded -c settings) added. */
+static void slow_table(char *out, size_t n, bk_model *m, const char *options)
+{
+    char uri[700], sql[1024], schema[64];
+    fresh_uri(uri, sizeof(uri), NULL);
+    snprintf(schema, sizeof(schema), "t%ld_%d", (long)getpid(), g_seq);
+    bk_store *owner = NULL;
+    OK(bk_store_open(&owner, uri, NULL, E));
+    OK(bk_store_register(owner, m, "slow", E));
+    char *pad = malloc(9001);
+    assert_non_null(pad);
+    memset(pad, 'x', 9000);
+    pad[9000] = '\0';
+    for (int i = 1; i <= 40; i++) {
+        Slow row = { i, pad };
+        OK(bk_store_insert(owner, m, &row, E));
+    }
+    free(pad);
+    bk_store_close(owner);
+    snprintf(sql, sizeof(sql), "DO $$ BEGIN CREATE ROLE bk_slow_reader LOGIN; EXCEPTION WHEN "
+        "duplicate_object THEN NULL; END $$; GRANT USAGE ON SCHEMA %s TO bk_slow_reader; "
+        "GRANT SELECT ON %s.slow TO bk_slow_reader; "
+        "ALTER TABLE %s.slow ENABLE ROW LEVEL SECURITY; CREATE POLICY slow_rows ON %s.slow "
+        "USING ((SELECT true FROM pg_sleep(0.025 + 0 * id)))", schema, schema, schema, schema);
+    assert_true(pg_run(sql));
+    /* (rows in key order without a sort, which would read them all first) */
+    snprintf(out, n, "%s%%20-cenable_sort%%3Doff%s&user=bk_slow_reader", uri, options);
+}
+
+/* A cursor of a transaction freed before its end, whose statement then
+ * fails on the server (here a statement timeout, BK_EBUSY: retryable):
+ * the transaction is aborted, and its commit reports that error's status,
+ * as when the cursor is read to its end. */
+static void a_cursor_freed_early_keeps_the_status_of_its_error(void **state)
+{
+    (void)state;
+    bk_model *m = NULL;
+    OK(bk_model_new(&m, &SLOW_DEF, E));
+    char uri[900];
+    slow_table(uri, sizeof(uri), m, "%20-cstatement_timeout%3D300");
+    bk_store *s = NULL, *tx = NULL;
+    OK(bk_store_open(&s, uri, NULL, E));
+    OK(bk_store_register(s, m, "slow", E));
+    for (int early = 0; early < 2; early++) {
+        OK(bk_store_begin(&tx, s, E));
+        bk_query *q = NULL;
+        bk_cursor *cur = NULL;
+        Slow row = { 0 };
+        OK(bk_query_new(&q, tx, m, E));
+        OK(bk_query_run(&cur, q, E));
+        OK(bk_cursor_next(cur, &row, E));
+        assert_int_equal(row.id, 1);
+        bk_clear(m, &row);
+        if (!early) {
+            bk_error *err = NULL;
+            bk_status st;
+            while ((st = bk_cursor_next(cur, &row, &err)) == BK_OK)
+                bk_clear(m, &row);
+            assert_int_equal(st, BK_EBUSY);
+            bk_error_free(err);
+        }
+        bk_cursor_free(cur);
+        bk_query_free(q);
+        bk_error *err = NULL;
+        bk_status st = bk_store_commit(tx, &err);
+        if (st != BK_EBUSY)
+            fprintf(stderr, "commit (early=%d) -> %s: %s\n", early, bk_status_name(st),
+                bk_error_message(err));
+        assert_int_equal(st, BK_EBUSY);
+        bk_error_free(err);
+    }
+    bk_store_close(s);
+    bk_model_unref(m);
+}
+
 /* ---- the suite ------------------------------------------------------------------------ */
 
 int main(void)
@@ -245,6 +399,9 @@ int main(void)
         cmocka_unit_test_setup(a_bad_uri_never_shows_the_password, setup),
         cmocka_unit_test_setup(a_zero_busy_timeout_does_not_wait_for_locks, setup),
         cmocka_unit_test_setup(a_cursor_over_a_broken_connection_fails_cleanly, setup),
+        cmocka_unit_test_setup(an_aborted_transaction_reports_the_first_error, setup),
+        cmocka_unit_test_setup(a_failed_then_lost_transaction_never_goes_on_in_autocommit, setup),
+        cmocka_unit_test_setup(a_cursor_freed_early_keeps_the_status_of_its_error, setup),
     };
     int failed = cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
     for (int seq = 1; pg > 0 && seq <= g_seq; seq++) {
