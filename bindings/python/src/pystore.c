@@ -52,6 +52,16 @@ typedef struct freeing {
 
 #define FREEING_INIT { NULL, 0, 0, NULL, 0, 0 }
 
+/* C cursors whose Python handle another thread dropped (a garbage
+ * collection there): each is freed by the thread that ran it, which may be
+ * using the cursor's connection (a transaction's, or one its calls on the
+ * store share) at any moment. */
+typedef struct orphans {
+    void **cur;             /* bk_cursor * */
+    unsigned long *thread;  /* the thread of each */
+    size_t n, cap;
+} orphans;
+
 struct StoreH {
     PyObject_HEAD
     bk_store *s;            /* NULL once closed (root) or ended (transaction) */
@@ -65,8 +75,7 @@ struct StoreH {
     StoreH *child;          /* transaction: its open nested transaction (borrowed) */
     unsigned long thread;   /* transaction: the thread that began it */
     CursorH *cursors;       /* open cursors run on this handle (borrowed, linked) */
-    freeing orphans;        /* transaction: C cursors of it dropped by another thread,
-                             * freed by this one (its connection is this thread's) */
+    orphans orphans;        /* C cursors run on it and dropped by another thread */
     PyObject *keys;         /* root: dict model address -> key field index */
 };
 
@@ -168,22 +177,6 @@ static void freeing_run(freeing *f)
     f->ncur = f->ccur = f->nq = f->cq = 0;
 }
 
-/* Move what src holds into dst (the GIL is held). */
-static void freeing_take(freeing *dst, freeing *src)
-{
-    for (size_t i = 0; i < src->ncur; i++)
-        if (freeing_push(&dst->cur, &dst->ncur, &dst->ccur, src->cur[i]) < 0)
-            bk_cursor_free((bk_cursor *)src->cur[i]);
-    for (size_t i = 0; i < src->nq; i++)
-        if (freeing_push(&dst->q, &dst->nq, &dst->cq, src->q[i]) < 0)
-            bk_query_free((bk_query *)src->q[i]);
-    PyMem_RawFree(src->cur);
-    PyMem_RawFree(src->q);
-    src->cur = NULL;
-    src->q = NULL;
-    src->ncur = src->ccur = src->nq = src->cq = 0;
-}
-
 /* Take the C cursor from c (the GIL is held) into f, with its query when
  * that was freed and waited for its last cursor. */
 static void cursor_detach(CursorH *c, const char *why, freeing *f)
@@ -216,6 +209,56 @@ static void freeing_now(freeing *f)
     Py_END_ALLOW_THREADS
 }
 
+/* Keep C cursor cur (of thread) on h for that thread; -1 when out of memory. */
+static int orphans_push(StoreH *h, void *cur, unsigned long thread)
+{
+    orphans *o = &h->orphans;
+    if (o->n == o->cap) {
+        size_t nc = o->cap ? o->cap * 2 : 4;
+        void **c = PyMem_RawRealloc(o->cur, nc * sizeof(*c));
+        if (c)
+            o->cur = c;
+        unsigned long *t = c ? PyMem_RawRealloc(o->thread, nc * sizeof(*t)) : NULL;
+        if (!t)
+            return -1;
+        o->thread = t;
+        o->cap = nc;
+    }
+    o->cur[o->n] = cur;
+    o->thread[o->n] = thread;
+    o->n++;
+    return 0;
+}
+
+/* Move h's orphans of the calling thread (all: every one) into f. */
+static void orphans_take(StoreH *h, freeing *f, bool all)
+{
+    orphans *o = &h->orphans;
+    unsigned long me = this_thread();
+    size_t k = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        if (all || o->thread[i] == me) {
+            if (freeing_push(&f->cur, &f->ncur, &f->ccur, o->cur[i]) < 0)
+                bk_cursor_free((bk_cursor *)o->cur[i]);
+        } else {
+            o->cur[k] = o->cur[i];
+            o->thread[k++] = o->thread[i];
+        }
+    }
+    o->n = k;
+}
+
+/* Free h's orphans of the calling thread (the GIL is released meanwhile;
+ * others may be added then: they were taken from h first). */
+static void orphans_free_mine(StoreH *h)
+{
+    if (!h->orphans.n)
+        return;
+    freeing f = FREEING_INIT;
+    orphans_take(h, &f, false);
+    freeing_now(&f);
+}
+
 /* Free the C cursor (the GIL is released meanwhile). */
 static void cursor_release(CursorH *c, const char *why)
 {
@@ -238,8 +281,7 @@ static void store_detach_cursors(StoreH *h, const char *why, freeing *f)
             cursor_detach(c, why, f);
         c = next;
     }
-    if (h->tx)
-        freeing_take(f, &h->orphans);
+    orphans_take(h, f, false);
 }
 
 /* The same, freed at once (the GIL is released meanwhile). */
@@ -315,6 +357,7 @@ static bk_status tx_end(StoreH *h, bool commit, bk_error **err)
  * (store_leave() counts it out). */
 static int store_enter(StoreH *h)
 {
+    orphans_free_mine(h);
     if (!h->tx) {
         if (h->closed || !h->s) {
             misuse("the store is closed");
@@ -330,13 +373,6 @@ static int store_enter(StoreH *h)
     if (h->thread != this_thread()) {
         misuse("a transaction belongs to the thread that began it");
         return -1;
-    }
-    if (h->orphans.ncur || h->orphans.nq) {
-        /* cursors dropped by other threads (which may add more while the
-         * GIL is released: taken from the handle first) */
-        freeing f = h->orphans;
-        h->orphans = (freeing)FREEING_INIT;
-        freeing_now(&f);
     }
     if (h->root->closed) {
         /* the store was closed under the transaction: roll it back now */
@@ -378,7 +414,7 @@ static StoreH *new_handle(bk_store *s, StoreH *on)
     h->child = NULL;
     h->thread = this_thread();
     h->cursors = NULL;
-    h->orphans = (freeing)FREEING_INIT;
+    h->orphans = (orphans){ NULL, NULL, 0, 0 };
     h->keys = NULL;
     if (on && on->tx)
         on->child = h;
@@ -401,12 +437,16 @@ static void StoreH_dealloc(StoreH *h)
          * from here (C binds it to its thread); it stays open until the
          * store's last reference goes. */
     }
-    if (h->orphans.ncur || h->orphans.nq) {
-        /* (left only by a transaction dropped by another thread, which
-         * stays open: so do they) */
-        PyMem_RawFree(h->orphans.cur);
-        PyMem_RawFree(h->orphans.q);
+    if (h->orphans.n && (!h->tx || !h->s)) {
+        /* no handle of the store is left (a root), or the transaction
+         * ended: nothing runs on their connections */
+        freeing f = FREEING_INIT;
+        orphans_take(h, &f, true);
+        freeing_now(&f);
     }
+    /* (a transaction dropped by another thread stays open: so do they) */
+    PyMem_RawFree(h->orphans.cur);
+    PyMem_RawFree(h->orphans.thread);
     /* cursors hold a reference to their handle: none are left */
     if (h->parent && h->parent->child == h)
         h->parent->child = NULL;
@@ -1428,13 +1468,18 @@ bk_status pyquery_run(PyObject **out, PyObject *q, bk_error **err)
 static void CursorH_dealloc(CursorH *c)
 {
     StoreH *h = c->store;
-    if (c->c && h && h->tx && h->s && c->thread != this_thread()) {
-        /* a transaction's cursor dropped by another thread (a garbage
-         * collection there): freeing it would use the transaction's
-         * connection while its thread may be using it too */
+    if (c->c && h && c->thread != this_thread()) {
+        /* dropped by another thread (a garbage collection there): freeing
+         * it here would use a connection its thread may be using now (a
+         * transaction's, or one the thread's calls share with its cursor) */
         freeing f = FREEING_INIT;
         cursor_detach(c, "freed", &f);
-        freeing_take(&h->orphans, &f);
+        for (size_t i = 0; i < f.ncur; i++)
+            if (orphans_push(h, f.cur[i], c->thread) < 0)
+                bk_cursor_free((bk_cursor *)f.cur[i]);    /* (out of memory only) */
+        f.ncur = 0;
+        freeing_now(&f);    /* (a freed query waiting for it: memory only) */
+        PyMem_RawFree(f.cur);
     }
     cursor_release(c, "freed");
     Py_XDECREF(c->store);
@@ -1483,6 +1528,8 @@ static CursorH *cursor_enter(PyObject *o)
         misuse("the cursor is in use");
         return NULL;
     }
+    if (c->store)
+        orphans_free_mine(c->store);
     if (c->c && c->store) {
         StoreH *h = c->store;
         if (!h->s || h->closed || (h->tx && h->root->closed))

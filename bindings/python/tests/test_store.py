@@ -722,6 +722,17 @@ class PgGilTest(unittest.TestCase):
         self.assertGreater(took, 0.3)
         self.assertGreater(n, 20, "other threads were stopped for %.2f s" % took)
 
+    def test_a_store_cursor_dropped_by_another_thread_waits_for_its_own(self):
+        # The same with the store: a thread's calls share the connection its
+        # open cursor holds.
+        box = [self.store.query(Slow).cursor()]
+        self.assertEqual(next(box[0]).id, 1)
+        t = threading.Thread(target=box.clear)     # the last reference goes there
+        t.start()
+        time.sleep(0.1)
+        self.assertEqual(self.store.query(Slow).where(Slow.id <= 3).count(), 3)
+        t.join()
+
     def test_a_transaction_cursor_dropped_by_another_thread_waits_for_its_own(self):
         # The other thread (a garbage collection there, say) must not use the
         # transaction's connection while its thread does: the cursor is freed
