@@ -230,14 +230,25 @@ static int orphans_push(StoreH *h, void *cur, unsigned long thread)
     return 0;
 }
 
-/* Move h's orphans of the calling thread (all: every one) into f. */
+/* Whether a thread of this ident still runs Python code (the GIL is held). */
+static bool thread_alive(unsigned long ident)
+{
+    PyInterpreterState *is = PyInterpreterState_Get();
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(is); ts; ts = PyThreadState_Next(ts))
+        if (ts->thread_id == ident)
+            return true;
+    return false;
+}
+
+/* Move h's orphans of the calling thread, or of a thread that is gone
+ * (all: every one), into f. */
 static void orphans_take(StoreH *h, freeing *f, bool all)
 {
     orphans *o = &h->orphans;
     unsigned long me = this_thread();
     size_t k = 0;
     for (size_t i = 0; i < o->n; i++) {
-        if (all || o->thread[i] == me) {
+        if (all || o->thread[i] == me || !thread_alive(o->thread[i])) {
             if (freeing_push(&f->cur, &f->ncur, &f->ccur, o->cur[i]) < 0)
                 bk_cursor_free((bk_cursor *)o->cur[i]);
         } else {

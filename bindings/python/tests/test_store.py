@@ -676,7 +676,7 @@ class PgGilTest(unittest.TestCase):
         try:
             # (rows in key order without a sort, which would read them all first)
             self.store = bk.Store(self.uri + "%20-cenable_sort%3Doff&user=" + reader,
-                                  pool_size=2)
+                                  pool_size=2, busy_timeout_ms=1000)
             self.store.register(Slow, table="slow")
         except bk.Error as e:
             _pg_exec(self.base, "DROP SCHEMA IF EXISTS %s CASCADE" % self.schema)
@@ -732,6 +732,22 @@ class PgGilTest(unittest.TestCase):
         time.sleep(0.1)
         self.assertEqual(self.store.query(Slow).where(Slow.id <= 3).count(), 3)
         t.join()
+
+    def test_a_cursor_of_a_thread_that_ended_is_freed_by_the_next_call(self):
+        box = []
+
+        def run():
+            box.append(self.store.query(Slow).where(Slow.id <= 2).cursor())
+            next(box[0])
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+        box.clear()                     # dropped here; its thread is gone
+        # the next call frees it: its connection serves again (a pool of 2:
+        # one for the transaction, the other for the store's own call)
+        with self.store.transaction() as tx:
+            self.assertEqual(tx.query(Slow).where(Slow.id <= 1).count(), 1)
+            self.assertEqual(self.store.query(Slow).where(Slow.id <= 1).count(), 1)
 
     def test_a_transaction_cursor_dropped_by_another_thread_waits_for_its_own(self):
         # The other thread (a garbage collection there, say) must not use the
