@@ -358,10 +358,7 @@ static inline bool bk__check_scalar_ok(const bk__check *c, bk_kind k, const void
         uint64_t u = *(const uint64_t *)p;
         if (f & ~(BK__FAST_UINT | BK__FAST_ONE_OF | BK__FAST_CONST))
             return false;
-        /* the full check compares in long double: where that is a double,
-         * only values it holds exactly are decided here */
-        if ((f & BK__FAST_UINT) && ((sizeof(long double) == sizeof(double) && u > (1ull << 53)) ||
-                u < c->umin || u > c->umax))
+        if ((f & BK__FAST_UINT) && (u < c->umin || u > c->umax))
             return false;
         return !(f & (BK__FAST_ONE_OF | BK__FAST_CONST)) || bk__check_values_int(c, (int64_t)u);
     }
@@ -383,8 +380,7 @@ static inline bool bk__check_scalar_ok(const bk__check *c, bk_kind k, const void
 int_range:
     if (f & ~(BK__FAST_INT | BK__FAST_ONE_OF | BK__FAST_CONST))
         return false;
-    if ((f & BK__FAST_INT) && ((sizeof(long double) == sizeof(double) &&
-            (i > (int64_t)(1ll << 53) || i < -(int64_t)(1ll << 53))) || i < c->imin || i > c->imax))
+    if ((f & BK__FAST_INT) && (i < c->imin || i > c->imax))
         return false;
     return !(f & (BK__FAST_ONE_OF | BK__FAST_CONST)) || bk__check_values_int(c, i);
 real_range:

@@ -629,6 +629,59 @@ size_t bk__code_points(const char *s, size_t n)
     return n - cont;
 }
 
+/* Exact comparison of an integer with a double bound: -1, 0 or 1 as v is
+ * below, at or above d (no rounding of v to a floating type, whose width
+ * varies: long double is a double on some targets and under valgrind). */
+static int cmp_i64_f64(int64_t v, double d)
+{
+    if (d >= 9223372036854775808.0)
+        return -1;
+    if (d < -9223372036854775808.0)
+        return 1;
+    double t = trunc(d);              /* in [-2^63, 2^63): exact as an int64_t */
+    int64_t ti = (int64_t)t;
+    if (v != ti)
+        return v < ti ? -1 : 1;
+    return d > t ? -1 : d < t ? 1 : 0;
+}
+
+static int cmp_u64_f64(uint64_t v, double d)
+{
+    if (d < 0)
+        return 1;
+    if (d >= 18446744073709551616.0)
+        return -1;
+    double t = trunc(d);
+    uint64_t ti = (uint64_t)t;
+    if (v != ti)
+        return v < ti ? -1 : 1;
+    return d > t ? -1 : 0;
+}
+
+/* The value at p against a bound: -1, 0, 1 (exact for every kind; a NaN
+ * float compares as 0 against nothing: callers treat it as failing). */
+static int cmp_bound(bk_kind k, const void *p, double d, bool *nan)
+{
+    double x;
+    switch (k) {
+    case BK_I8: return cmp_i64_f64(*(const int8_t *)p, d);
+    case BK_I16: return cmp_i64_f64(*(const int16_t *)p, d);
+    case BK_I32: return cmp_i64_f64(*(const int32_t *)p, d);
+    case BK_I64: return cmp_i64_f64(*(const int64_t *)p, d);
+    case BK_U8: return cmp_u64_f64(*(const uint8_t *)p, d);
+    case BK_U16: return cmp_u64_f64(*(const uint16_t *)p, d);
+    case BK_U32: return cmp_u64_f64(*(const uint32_t *)p, d);
+    case BK_U64: return cmp_u64_f64(*(const uint64_t *)p, d);
+    case BK_F32: x = *(const float *)p; break;
+    default: x = *(const double *)p; break;
+    }
+    if (x != x) {
+        *nan = true;
+        return 0;
+    }
+    return x < d ? -1 : x > d ? 1 : 0;
+}
+
 static void check_number(vctx *c, const bk__check *chk, bk_kind k, const void *p)
 {
     const bk_check *s = &chk->src;
@@ -646,13 +699,16 @@ static void check_number(vctx *c, const bk__check *chk, bk_kind k, const void *p
     default: v = *(const double *)p; break;
     }
     char num[40], params[96], msg[128];
-    if (s->has_min && (s->min_exclusive ? !(v > s->min) : !(v >= s->min))) {
+    bool nan = false;
+    int cmin = s->has_min ? cmp_bound(k, p, s->min, &nan) : 0;
+    int cmax = s->has_max ? cmp_bound(k, p, s->max, &nan) : 0;
+    if (s->has_min && (nan || (s->min_exclusive ? cmin <= 0 : cmin < 0))) {
         fmt_num(num, sizeof(num), s->min);
         snprintf(params, sizeof(params), "{\"%s\":%s}", s->min_exclusive ? "exclusive_min" : "min", num);
         snprintf(msg, sizeof(msg), "must be %s %s", s->min_exclusive ? ">" : ">=", num);
         report(c, chk, NULL, "below_min", NULL, params, msg);
     }
-    if (s->has_max && (s->max_exclusive ? !(v < s->max) : !(v <= s->max))) {
+    if (s->has_max && (nan || (s->max_exclusive ? cmax >= 0 : cmax > 0))) {
         fmt_num(num, sizeof(num), s->max);
         snprintf(params, sizeof(params), "{\"%s\":%s}", s->max_exclusive ? "exclusive_max" : "max", num);
         snprintf(msg, sizeof(msg), "must be %s %s", s->max_exclusive ? "<" : "<=", num);
