@@ -8,63 +8,19 @@
  */
 #include "test_util.h"
 #include "test_models.h"
-
-static long g_fail_at = -1;   /* index of the allocation to fail; -1: never */
-static long g_count;          /* allocations so far */
-static long g_live;           /* live blocks */
-
-static void *chaos_malloc(size_t n)
-{
-    if (g_count++ == g_fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        g_live++;
-    return p;
-}
-
-static void *chaos_realloc(void *p, size_t n)
-{
-    if (g_count++ == g_fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        g_live++;
-    return q;
-}
-
-static void chaos_free(void *p)
-{
-    if (p)
-        g_live--;
-    free(p);
-}
-
-static void arm(long n)
-{
-    g_fail_at = n;
-    g_count = 0;
-}
-
-/* Stop failing; g_count keeps the number of allocations the call tried, so
- * a success can be checked to have never reached the refused one (else the
- * refusal was swallowed). */
-static void disarm(void)
-{
-    g_fail_at = -1;
-}
+#include "test_chaos.h"
 
 static int setup(void **state)
 {
     (void)state;
-    g_live = 0;
+    chaos_live = 0;
     return bk_set_allocator(chaos_malloc, chaos_realloc, chaos_free) == BK_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    g_fail_at = -1;
+    chaos_fail_at = -1;
     return bk_set_allocator(NULL, NULL, NULL) == BK_OK ? 0 : -1;
 }
 
@@ -90,13 +46,13 @@ static void model_build_survives_every_failure(void **state)
     (void)state;
     long n;
     for (n = 0;; n++) {
-        arm(n);
+        chaos_arm(n);
         bk_model *m = NULL;
         bk_error *err = NULL;
         bk_status st = bk_model_new(&m, &USER_DEF, &err);
-        disarm();
+        chaos_disarm();
         if (st == BK_OK) {
-            assert_true(g_count <= n);   /* never a swallowed refusal */
+            assert_true(chaos_count <= n);   /* never a swallowed refusal */
             bk_model_unref(m);
             break;
         }
@@ -104,10 +60,10 @@ static void model_build_survives_every_failure(void **state)
         assert_null(m);
         assert_int_equal(bk_error_code(err), BK_ENOMEM);
         bk_error_free(err);
-        assert_int_equal(g_live, 0);
+        assert_int_equal(chaos_live, 0);
     }
     assert_true(n > 5);
-    assert_int_equal(g_live, 0);
+    assert_int_equal(chaos_live, 0);
 }
 
 /* User with constraints of every family the decoder checks inline or hands
@@ -141,32 +97,32 @@ static void sweep_decode_model(const bk_model_def *def, const char *doc, bk_stat
 {
     bk_model *m = NULL;
     assert_int_equal(bk_model_new(&m, def, NULL), BK_OK);
-    long base = g_live;
+    long base = chaos_live;
     long n;
     for (n = 0;; n++) {
         User u;
         memset(&u, 0x33, sizeof(u));
         bk_error *err = NULL;
-        arm(n);
+        chaos_arm(n);
         bk_status st = bk_json_decode(&u, m, doc, strlen(doc), NULL, &err);
-        disarm();
-        if (st == final && g_count <= n) {
+        chaos_disarm();
+        if (st == final && chaos_count <= n) {
             if (st == BK_OK)
                 bk_clear(m, &u);
             bk_error_free(err);
-            assert_int_equal(g_live, base);
+            assert_int_equal(chaos_live, base);
             break;
         }
         if (st != BK_ENOMEM) {
             /* the failure hit nothing this run needed: not possible once
-             * g_count > n, since allocation n was refused */
+             * chaos_count > n, since allocation n was refused */
             fprintf(stderr, "n=%ld status %s: %s\n", n, bk_status_name(st), bk_error_message(err));
             fail();
         }
         assert_true(is_zero(&u, sizeof(u)));
         assert_int_equal(bk_error_code(err), BK_ENOMEM);
         bk_error_free(err);
-        assert_int_equal(g_live, base);
+        assert_int_equal(chaos_live, base);
     }
     assert_true(n > 3);
     bk_model_unref(m);
@@ -206,15 +162,15 @@ static void validate_survives_every_failure(void **state)
     o.skip_validation = true;
     User u;
     assert_int_equal(bk_json_decode(&u, m, DOC, strlen(DOC), &o, NULL), BK_OK);
-    long base = g_live;
+    long base = chaos_live;
     long n;
     size_t full = 0;
     for (n = 0;; n++) {
         bk_error *err = NULL;
-        arm(n);
+        chaos_arm(n);
         bk_status st = bk_validate(m, &u, 0, &err);
-        disarm();
-        if (g_count <= n) {
+        chaos_disarm();
+        if (chaos_count <= n) {
             assert_int_equal(st, BK_EVALIDATION);
             full = bk_error_count(err);
             bk_assert_problem(err, "$.name", "too_long");
@@ -228,13 +184,13 @@ static void validate_survives_every_failure(void **state)
         assert_int_equal(st, BK_ENOMEM);
         assert_int_equal(bk_error_code(err), BK_ENOMEM);
         bk_error_free(err);
-        assert_int_equal(g_live, base);
+        assert_int_equal(chaos_live, base);
     }
     assert_true(n > 3);
     assert_int_equal(full, 5);
     bk_clear(m, &u);
     bk_model_unref(m);
-    assert_int_equal(g_live, 0);
+    assert_int_equal(chaos_live, 0);
 }
 
 static void encode_survives_every_failure(void **state)
@@ -244,16 +200,16 @@ static void encode_survives_every_failure(void **state)
     assert_int_equal(bk_model_new(&m, &USER_DEF, NULL), BK_OK);
     User u;
     assert_int_equal(bk_json_decode(&u, m, DOC, strlen(DOC), NULL, NULL), BK_OK);
-    long base = g_live;
+    long base = chaos_live;
     long n;
     for (n = 0;; n++) {
         char *out = NULL;
         bk_error *err = NULL;
-        arm(n);
+        chaos_arm(n);
         bk_status st = bk_json_encode(&out, NULL, m, &u, NULL, &err);
-        disarm();
+        chaos_disarm();
         if (st == BK_OK) {
-            assert_true(g_count <= n);
+            assert_true(chaos_count <= n);
             assert_non_null(out);
             bk_free(out);
             break;
@@ -261,20 +217,20 @@ static void encode_survives_every_failure(void **state)
         assert_int_equal(st, BK_ENOMEM);
         assert_null(out);
         bk_error_free(err);
-        assert_int_equal(g_live, base);
+        assert_int_equal(chaos_live, base);
     }
     assert_true(n >= 1);
     /* an encode into a buffer with room needs no allocation at all */
     bk_buf b = BK_BUF_INIT;
     assert_int_equal(bk_json_encode_buf(&b, m, &u, NULL, NULL), BK_OK);
     bk_buf_reset(&b);
-    arm(0);
+    chaos_arm(0);
     assert_int_equal(bk_json_encode_buf(&b, m, &u, NULL, NULL), BK_OK);
-    disarm();
+    chaos_disarm();
     bk_buf_dispose(&b);
     bk_clear(m, &u);
     bk_model_unref(m);
-    assert_int_equal(g_live, 0);
+    assert_int_equal(chaos_live, 0);
 }
 
 static void stream_survives_every_failure(void **state)
@@ -283,14 +239,14 @@ static void stream_survives_every_failure(void **state)
     bk_model *m = NULL;
     assert_int_equal(bk_model_new(&m, &ADDRESS_DEF, NULL), BK_OK);
     const char *arr = "[{\"street\":\"a\",\"city\":\"b\",\"zip\":\"c\"},{\"street\":\"d\",\"city\":\"e\",\"zip\":\"f\"}]";
-    long base = g_live;
+    long base = chaos_live;
     long n;
     for (n = 0;; n++) {
         bk_json_stream *s = NULL;
         bk_error *err = NULL;
         int got = 0;
         bool failed = false;
-        arm(n);
+        chaos_arm(n);
         bk_status st = bk_json_stream_new_buffer(&s, m, arr, strlen(arr), BK_STREAM_ARRAY, NULL, &err);
         if (st == BK_OK) {
             Address a;
@@ -303,17 +259,17 @@ static void stream_survives_every_failure(void **state)
         } else {
             failed = true;
         }
-        disarm();
+        chaos_disarm();
         bk_json_stream_free(s);
         if (failed) {
             assert_int_equal(st, BK_ENOMEM);
             bk_error_free(err);
-            assert_int_equal(g_live, base);
+            assert_int_equal(chaos_live, base);
             continue;
         }
-        assert_true(g_count <= n);
+        assert_true(chaos_count <= n);
         assert_int_equal(got, 2);
-        assert_int_equal(g_live, base);
+        assert_int_equal(chaos_live, base);
         break;
     }
     bk_model_unref(m);

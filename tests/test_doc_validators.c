@@ -4,6 +4,7 @@
  * field's value encoded for such functions (bk_json_encode_field).
  */
 #include "test_util.h"
+#include "test_chaos.h"
 
 /* Event{start, end: i64, tags: list<str>} with a model validator, and a
  * field validator on Plan.name; Plan holds a list of events. */
@@ -374,40 +375,12 @@ static void encode_field_gives_a_validator_the_value_as_json(void **state)
 
 /* Allocation failures anywhere in a load with a resolver: a clean
  * BK_ENOMEM, every resolved payload released, nothing leaked. */
-static long g_fail_at = -1, g_count, g_live;
-
-static void *chaos_malloc(size_t n)
-{
-    if (g_count++ == g_fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        g_live++;
-    return p;
-}
-
-static void *chaos_realloc(void *p, size_t n)
-{
-    if (g_count++ == g_fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        g_live++;
-    return q;
-}
-
-static void chaos_free(void *p)
-{
-    if (p)
-        g_live--;
-    free(p);
-}
 
 static void load_survives_every_allocation_failure(void **state)
 {
     (void)state;
     assert_int_equal(bk_set_allocator(chaos_malloc, chaos_realloc, chaos_free), BK_OK);
-    g_live = 0;
+    chaos_live = 0;
     for (long n = 0;; n++) {
         resolver_state rs;
         memset(&rs, 0, sizeof(rs));
@@ -417,11 +390,10 @@ static void load_survives_every_allocation_failure(void **state)
         o.payload = &rs;
         bk_model *m = NULL;
         bk_error *err = NULL;
-        g_fail_at = n;
-        g_count = 0;
+        chaos_arm(n);
         bk_status st = bk_model_from_doc_ex(&m, DOC, strlen(DOC), &o, &err);
-        bool done = g_count <= n;            /* no allocation failed */
-        g_fail_at = -1;
+        bool done = chaos_count <= n;            /* no allocation failed */
+        chaos_disarm();
         if (st == BK_OK) {
             assert_non_null(m);
             assert_int_equal(rs.resolved, 2);
@@ -432,7 +404,7 @@ static void load_survives_every_allocation_failure(void **state)
             bk_error_free(err);
         }
         assert_int_equal(rs.released, rs.resolved);
-        assert_int_equal(g_live, 0);
+        assert_int_equal(chaos_live, 0);
         if (done) {
             assert_int_equal(st, BK_OK);
             break;

@@ -8,6 +8,7 @@
  * one compiled expression.
  */
 #include "test_util.h"
+#include "test_chaos.h"
 #include <pthread.h>
 #include <regex.h>
 #include "internal.h"
@@ -622,36 +623,6 @@ static void error_buffer_is_optional_and_truncated(void **state)
 
 /* ---- allocation-failure sweep -------------------------------------------- */
 
-static long g_fail_at = -1;
-static long g_count;
-static long g_live;
-
-static void *chaos_malloc(size_t n)
-{
-    if (g_count++ == g_fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        g_live++;
-    return p;
-}
-
-static void *chaos_realloc(void *p, size_t n)
-{
-    if (g_count++ == g_fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        g_live++;
-    return q;
-}
-
-static void chaos_free(void *p)
-{
-    if (p)
-        g_live--;
-    free(p);
-}
 
 static void compile_survives_every_allocation_failure(void **state)
 {
@@ -668,16 +639,15 @@ static void compile_survives_every_allocation_failure(void **state)
         for (n = 0;; n++) {
             bk__re *re = (bk__re *)&n;
             char err[64];
-            g_live = 0;
-            g_count = 0;
-            g_fail_at = n;
+            chaos_live = 0;
+            chaos_arm(n);
             bk_status st = bk__re_compile(&re, patterns[i], err, sizeof(err));
-            g_fail_at = -1;
+            chaos_disarm();
             if (st == BK_OK) {
-                assert_true(g_count <= n);        /* every allocation was tried */
+                assert_true(chaos_count <= n);        /* every allocation was tried */
                 (void)bk__re_search(re, "x@y.org", 7);
                 bk__re_free(re);
-                assert_int_equal(g_live, 0);
+                assert_int_equal(chaos_live, 0);
                 break;
             }
             if (st != BK_ENOMEM)
@@ -685,7 +655,7 @@ static void compile_survives_every_allocation_failure(void **state)
             assert_int_equal(st, BK_ENOMEM);
             assert_null(re);
             assert_string_equal(err, "out of memory");
-            assert_int_equal(g_live, 0);
+            assert_int_equal(chaos_live, 0);
         }
         assert_true(n > 2);     /* the sweep did fail some allocations */
     }
