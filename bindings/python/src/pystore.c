@@ -230,14 +230,31 @@ static int orphans_push(StoreH *h, void *cur, unsigned long thread)
     return 0;
 }
 
-/* Whether a thread of this ident still runs Python code (the GIL is held). */
-static bool thread_alive(unsigned long ident)
+/* Whether a thread of this ident still runs (the GIL is held): it is in
+ * sys._current_frames() (which reads the thread states under the runtime's
+ * lock; a thread inside a call has the frame of its caller). *frames
+ * caches the dict; when it cannot be had, every thread counts as alive. */
+static bool thread_alive(unsigned long ident, PyObject **frames)
 {
-    PyInterpreterState *is = PyInterpreterState_Get();
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(is); ts; ts = PyThreadState_Next(ts))
-        if (ts->thread_id == ident)
-            return true;
-    return false;
+    PyObject *et, *ev, *tb;     /* (a caller's pending exception is kept) */
+    PyErr_Fetch(&et, &ev, &tb);
+    if (!*frames) {
+        PyObject *fn = PySys_GetObject("_current_frames");      /* borrowed */
+        *frames = fn ? PyObject_CallNoArgs(fn) : NULL;
+        if (!*frames || !PyDict_Check(*frames)) {
+            Py_XDECREF(*frames);
+            *frames = Py_NewRef(Py_None);
+        }
+    }
+    int in = 1;
+    if (*frames != Py_None) {
+        PyObject *k = PyLong_FromUnsignedLong(ident);
+        in = k ? PyDict_Contains(*frames, k) : -1;
+        Py_XDECREF(k);
+    }
+    PyErr_Clear();
+    PyErr_Restore(et, ev, tb);
+    return in != 0;
 }
 
 /* Move h's orphans of the calling thread, or of a thread that is gone
@@ -246,9 +263,10 @@ static void orphans_take(StoreH *h, freeing *f, bool all)
 {
     orphans *o = &h->orphans;
     unsigned long me = this_thread();
+    PyObject *frames = NULL;
     size_t k = 0;
     for (size_t i = 0; i < o->n; i++) {
-        if (all || o->thread[i] == me || !thread_alive(o->thread[i])) {
+        if (all || o->thread[i] == me || !thread_alive(o->thread[i], &frames)) {
             if (freeing_push(&f->cur, &f->ncur, &f->ccur, o->cur[i]) < 0)
                 bk_cursor_free((bk_cursor *)o->cur[i]);
         } else {
@@ -257,6 +275,7 @@ static void orphans_take(StoreH *h, freeing *f, bool all)
         }
     }
     o->n = k;
+    Py_XDECREF(frames);
 }
 
 /* Free h's orphans of the calling thread (the GIL is released meanwhile;
