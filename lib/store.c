@@ -25,6 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "store_internal.h"
 
 /* ---- SQL text helpers --------------------------------------------------------- */
@@ -1665,6 +1668,7 @@ static bool utf8_ok(const char *s, size_t n)
     return true;
 }
 
+#if !defined(__SSE2__)
 /* Index of the lowest flagged byte of a nonzero SWAR mask (little-endian
  * load: the first byte in memory; for swar_zero and swar_nul_high the
  * lowest flag is always exact). */
@@ -1681,21 +1685,44 @@ static inline unsigned swar_first(uint64_t m)
     return i;
 #endif
 }
+#endif
 
 /*
  * s[0..n) is valid UTF-8 without NUL (text we may return as a C string):
- * one pass, 8 bytes a step over ASCII. A word holding a NUL or a non-ASCII
- * byte jumps to that byte; two- and three-byte sequences are checked in
- * place (the rules of bk__utf8_valid: no overlong forms, no surrogates)
- * and the words resume after them; the last partial word is checked as
- * the 8 bytes ending the text (overlapping checked ones), a text shorter
- * than a word as one word made of its bytes. NUL, four-byte sequences and
- * invalid bytes go to the full validator.
+ * one pass over ASCII in blocks (16 bytes a step with SSE2, else 8), a
+ * block holding a NUL or a non-ASCII byte jumping to that byte; two- and
+ * three-byte sequences are checked in place (the rules of
+ * bk__utf8_valid: no overlong forms, no surrogates) and the blocks resume
+ * after them; the last partial block is checked as the block ending the
+ * text (overlapping checked bytes, which are masked out), a text shorter
+ * than a block as one block made of its bytes. NUL, four-byte sequences
+ * and invalid bytes go to the full validator.
  */
+#if defined(__SSE2__)
+/* bit i set: byte i of v is NUL or not ASCII */
+static inline unsigned sse_nul_high(__m128i v)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+}
+static inline unsigned ctz32(unsigned m)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctz(m);
+#else
+    unsigned i = 0;
+    while (!(m & 1u)) {
+        m >>= 1;
+        i++;
+    }
+    return i;
+#endif
+}
+#endif
+
 static inline bool text_ok(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
-    uint64_t w, m;
+    uint64_t w;
     if (n < 8) {
         /* one word of the bytes (overlapping loads), the rest spaces */
         if (n >= 4) {
@@ -1711,8 +1738,44 @@ static inline bool text_ok(const char *s, size_t n)
         }
         if (!swar_nul_high(w))
             return true;
+        goto bytes;
+    }
+#if defined(__SSE2__)
+    if (n < 16) {
+        /* the first 8 bytes and the last 8 as one block */
+        unsigned m = sse_nul_high(_mm_unpacklo_epi64(
+            _mm_loadl_epi64((const __m128i *)(const void *)p),
+            _mm_loadl_epi64((const __m128i *)(const void *)(e - 8))));
+        if (!m)
+            return true;
+        /* the first flagged byte (the first 8 are clean when none is there) */
+        p = m & 0xffu ? p + ctz32(m) : e - 16 + ctz32(m);
+        goto one;
     }
     for (;;) {
+        unsigned m;
+        while (e - p >= 16) {
+            if ((m = sse_nul_high(_mm_loadu_si128((const __m128i *)(const void *)p))) != 0) {
+                p += ctz32(m);
+                goto one;
+            }
+            p += 16;
+        }
+        if (p == e)
+            return true;
+        if (n >= 16) {
+            /* the last 16 bytes, without those before p (checked) */
+            const unsigned char *t = e - 16;
+            m = sse_nul_high(_mm_loadu_si128((const __m128i *)(const void *)t)) &
+                (0xffffu << (unsigned)(p - t));
+            if (!m)
+                return true;
+            p = t + ctz32(m);
+            goto one;
+        }
+#else
+    for (;;) {
+        uint64_t m;
         while (e - p >= 8) {
             memcpy(&w, p, 8);
             if ((m = swar_nul_high(w)) != 0) {
@@ -1728,7 +1791,9 @@ static inline bool text_ok(const char *s, size_t n)
             if (!swar_nul_high(w))
                 return true;
         }
-        /* up to 7 bytes left, one of them NUL or not ASCII: byte by byte */
+#endif
+    bytes:
+        /* a few bytes left, one of them NUL or not ASCII: byte by byte */
         while (p < e && *p - 1u < 0x7fu)
             p++;
         if (p == e)
@@ -2078,8 +2143,13 @@ static BK__HOT_INLINE bk_status read_col(const bk_store_value *v, const bk__tabl
         if (ty != BK_SQL_TEXT)
             break;
         const bk__enum *e = c->t->enm;
+        const char *name = v->p;
+        size_t n = v->n;
+        if (!n)
+            break;                    /* (no enum name is empty) */
         for (size_t j = 0; j < e->n; j++)
-            if (e->lens[j] == v->n && memcmp(e->names[j], v->p, v->n) == 0) {
+            if (e->lens[j] == n && e->names[j][0] == name[0] &&
+                    memcmp(e->names[j], name, n) == 0) {
                 *(int *)p = (int)j;
                 return BK_OK;
             }
@@ -2857,6 +2927,7 @@ struct bk_query {
     qval *after;              /* keyset values (after_n), NULL if none */
     size_t nafter;
     char after_hash[17];
+    qval after_room[2];       /* after, for up to two keys (no allocation) */
 };
 
 struct bk_cursor {
@@ -2920,7 +2991,8 @@ void bk_query_free(bk_query *q)
     for (size_t i = 0; i < q->nafter; i++)
         qval_clear(&q->after[i]);
     bk__free(q->vals);
-    bk__free(q->after);
+    if (q->after != q->after_room)
+        bk__free(q->after);
     bk__free(q->order);
     bk__sb_dispose(&q->where);
     bk_store *root = q->root;
@@ -3535,14 +3607,11 @@ static void order_hash(char out[17], const bk__table *t, const okey *k, size_t n
 }
 
 /* base64url without padding <-> bytes */
-static void b64url_put(bk__sb *out, const unsigned char *p, size_t n)
+/* Encode p[0..n) at o (room for (n + 2) / 3 * 4 + 1 bytes), NUL-terminated;
+ * returns the end (at the NUL). */
+static char *b64url_enc(char *o, const unsigned char *p, size_t n)
 {
     static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    if (out->oom || bk__buf_reserve(&out->b, (n + 2) / 3 * 4) != BK_OK) {
-        out->oom = true;
-        return;
-    }
-    char *o = out->b.ptr + out->b.len;
     size_t i = 0;
     for (; i + 3 <= n; i += 3) {
         uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
@@ -3562,22 +3631,42 @@ static void b64url_put(bk__sb *out, const unsigned char *p, size_t n)
         *o++ = a[v >> 6 & 63];
     }
     *o = '\0';
+    return o;
+}
+
+static void b64url_put(bk__sb *out, const unsigned char *p, size_t n)
+{
+    if (out->oom || bk__buf_reserve(&out->b, (n + 2) / 3 * 4) != BK_OK) {
+        out->oom = true;
+        return;
+    }
+    char *o = b64url_enc(out->b.ptr + out->b.len, p, n);
     out->b.len = (size_t)(o - out->b.ptr);
 }
 
-static int b64url_val(char ch)
-{
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '-') return 62;
-    if (ch == '_') return 63;
-    return -1;
-}
+/* base64url digit values; -1: not a digit */
+static const signed char k_b64url[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 /* Decode into a new buffer (NUL-terminated), or into `room` (of `nroom`
  * bytes) when it fits: *out is then room; false on bad input or OOM (*oom
- * says which). */
+ * says which). Four digits a step. */
 static bool b64url_decode(char **out, size_t *n_out, const char *s, bool *oom, char *room,
     size_t nroom)
 {
@@ -3590,24 +3679,39 @@ static bool b64url_decode(char **out, size_t *n_out, const char *s, bool *oom, c
         *oom = true;
         return false;
     }
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64url_val(s[i]);
-        if (v < 0) {
-            if (bin != room)
-                bk__free(bin);
-            return false;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t o = 0, i = 0;
+    bool ok = true;
+    for (; i + 4 <= n; i += 4) {
+        int a = k_b64url[u[i]], b = k_b64url[u[i + 1]], c = k_b64url[u[i + 2]],
+            d = k_b64url[u[i + 3]];
+        if ((a | b | c | d) < 0) {
+            ok = false;
+            break;
         }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            bin[o++] = (char)(acc >> bits & 0xff);
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+        bin[o++] = (char)(v >> 16);
+        bin[o++] = (char)(v >> 8 & 0xff);
+        bin[o++] = (char)(v & 0xff);
+    }
+    if (ok && i < n) {
+        /* 2 or 3 digits left: 1 or 2 bytes, the rest padding bits that must
+         * be zero (else it is not ours) */
+        int a = k_b64url[u[i]], b = k_b64url[u[i + 1]], c = n - i == 3 ? k_b64url[u[i + 2]] : 0;
+        if ((a | b | c) < 0) {
+            ok = false;
+        } else if (n - i == 2) {
+            uint32_t v = (uint32_t)a << 6 | (uint32_t)b;
+            ok = (v & 15) == 0;
+            bin[o++] = (char)(v >> 4);
+        } else {
+            uint32_t v = (uint32_t)a << 12 | (uint32_t)b << 6 | (uint32_t)c;
+            ok = (v & 3) == 0;
+            bin[o++] = (char)(v >> 10);
+            bin[o++] = (char)(v >> 2 & 0xff);
         }
     }
-    if (acc & ((1u << bits) - 1)) {   /* non-zero padding bits: not ours */
+    if (!ok) {
         if (bin != room)
             bk__free(bin);
         return false;
@@ -3861,7 +3965,7 @@ static bk_status parse_token(bk_query *q, const char *token, bk_error **err)
     okey keys_small[8], *keys = keys_small;
     char *bin = NULL, *hs = NULL;
     size_t bn = 0, hn = 0;
-    qval *vals = NULL;
+    qval *vals = NULL, vals_room[2];
     bool oom = false;
     bk_status st = BK_OK;
     if (nkeys > 8 && !(keys = bk__malloc(nkeys * sizeof(*keys))))
@@ -3897,7 +4001,10 @@ static bk_status parse_token(bk_query *q, const char *token, bk_error **err)
             "table or ordering", fn);
         goto done;
     }
-    if (!(vals = bk__calloc(nkeys, sizeof(*vals)))) {
+    if (nkeys <= 2) {
+        memset(vals_room, 0, sizeof(vals_room));
+        vals = vals_room;
+    } else if (!(vals = bk__calloc(nkeys, sizeof(*vals)))) {
         st = bk__error_oom(err);
         goto done;
     }
@@ -3956,7 +4063,12 @@ static bk_status parse_token(bk_query *q, const char *token, bk_error **err)
         goto done;
     for (size_t i = 0; i < q->nafter; i++)
         qval_clear(&q->after[i]);
-    bk__free(q->after);
+    if (q->after != q->after_room)
+        bk__free(q->after);
+    if (vals == vals_room) {
+        memcpy(q->after_room, vals_room, nkeys * sizeof(*vals));
+        vals = q->after_room;
+    }
     q->after = vals;
     q->nafter = nkeys;
     memcpy(q->after_hash, hash, sizeof(hash));
@@ -3965,7 +4077,8 @@ done:
     if (vals) {
         for (size_t i = 0; i < nkeys; i++)
             qval_clear(&vals[i]);
-        bk__free(vals);
+        if (vals != vals_room)
+            bk__free(vals);
     }
     bk__free(hs);
     if (bin != room)
@@ -4399,6 +4512,45 @@ bk_status bk_cursor_token(char **out, const bk_cursor *c, bk_error **err)
         return bk__error_set(err, BK_EMISUSE, "%s: not a cursor", fn);
     if (!c->have_row)
         return bk__error_set(err, BK_ENOTFOUND, "%s: no row was returned yet", fn);
+    /* integer and NULL keys (the common case): the JSON on the stack, the
+     * token in one allocation of its size */
+    char jb[20 + 8 * 21];
+    size_t jn = 0;
+    bool simple = c->nkeys <= 8;
+    for (size_t i = 0; simple && i < c->nkeys; i++)
+        simple = c->last[i].type == BK_SQL_INTEGER || c->last[i].type == BK_SQL_NULL;
+    if (simple) {
+        memcpy(jb, "[\"", 2);
+        memcpy(jb + 2, c->hash, 16);
+        jb[18] = '"';
+        jn = 19;
+        for (size_t i = 0; i < c->nkeys; i++) {
+            jb[jn++] = ',';
+            if (c->last[i].type == BK_SQL_NULL) {
+                memcpy(jb + jn, "null", 4);
+                jn += 4;
+                continue;
+            }
+            char num[24], *e = num + sizeof(num), *p = e;
+            int64_t v = c->last[i].i;
+            uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+            do {
+                *--p = (char)('0' + u % 10);
+                u /= 10;
+            } while (u);
+            if (v < 0)
+                *--p = '-';
+            memcpy(jb + jn, p, (size_t)(e - p));
+            jn += (size_t)(e - p);
+        }
+        jb[jn++] = ']';
+        char *t = bk__malloc((jn + 2) / 3 * 4 + 1);
+        if (!t)
+            return bk__error_oom(err);
+        b64url_enc(t, (const unsigned char *)jb, jn);
+        *out = t;
+        return BK_OK;
+    }
     bk__sb j = { BK_BUF_INIT, false };
     bk__sb_put(&j, "[\"");
     bk__sb_putn(&j, c->hash, 16);
