@@ -1889,14 +1889,43 @@ static inline int64_t int_load(bk_kind k, const void *p)
     }
 }
 
-/* A string's copy (n bytes and a NUL); NULL when out of memory. */
+/* A string's copy (n bytes and a NUL); NULL when out of memory. Short
+ * strings (most of a row's) are copied inline, with two overlapping loads
+ * and stores, without a call to memcpy. */
 static inline char *str_copy(const char *s, size_t n)
 {
     char *cp = bk__malloc(n + 1);
-    if (cp) {
+    if (!cp)
+        return NULL;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(cp, &a, 8);
+        memcpy(cp + n - 8, &b, 8);
+#if defined(__SSE2__)
+    } else if (n > 16 && n <= 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+        _mm_storeu_si128((__m128i *)(void *)cp, a);
+        _mm_storeu_si128((__m128i *)(void *)(cp + n - 16), b);
+#endif
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(cp, &a, 4);
+        memcpy(cp + n - 4, &b, 4);
+    } else if (n < 4) {
+        if (n) {
+            cp[0] = s[0];
+            cp[n >> 1] = s[n >> 1];
+            cp[n - 1] = s[n - 1];
+        }
+    } else {
         memcpy(cp, s, n);
-        cp[n] = '\0';
     }
+    cp[n] = '\0';
     return cp;
 }
 
@@ -4274,7 +4303,7 @@ void bk_cursor_free(bk_cursor *c)
 
 /*
  * Run: SELECT <columns> FROM t [WHERE (<filters>) [AND <keyset>]] ORDER BY
- * <keys> LIMIT ? OFFSET ?. The cursor holds a connection (its own pooled
+ * <keys> LIMIT ? [OFFSET ?] (OFFSET only when not 0). The cursor holds a connection (its own pooled
  * one, or the transaction's) and the statement until it is exhausted or
  * freed. One allocation for the cursor and its arrays.
  */
@@ -4322,7 +4351,8 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
     }
     /* the common shapes come from the table's cache once made */
     int shape = -1;
-    if (!q->where.b.len && nkeys == 1 && (!q->after || q->after[0].type != BK_SQL_NULL))
+    if (!q->where.b.len && nkeys == 1 && !q->offset &&
+            (!q->after || q->after[0].type != BK_SQL_NULL))
         shape = (cur->keys[0].desc ? 2 : 0) + (q->after ? 1 : 0);
     _Atomic(bk__sql *) *slot = shape >= 0 ? &((bk__table *)t)->page_sql[shape] : NULL;
     const bk__sql *use = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
@@ -4355,7 +4385,7 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
         else if (c->nullable)
             bk__sb_put(&s, " NULLS FIRST");
     }
-    bk__sb_put(&s, " LIMIT ? OFFSET ?");
+    bk__sb_put(&s, q->offset ? " LIMIT ? OFFSET ?" : " LIMIT ?");
     if (bk__sql_finish(&sql, q->root->drv, &s) != BK_OK) {
         st = bk__error_oom(err);
         goto fail;
@@ -4411,7 +4441,7 @@ have_sql:
         st = bind_qval_copy(d, cur->st->s, k++, pv[i], &at, err);
     if (st == BK_OK)
         st = d->bind_i64(cur->st->s, k++, q->has_limit ? q->limit : INT64_MAX, err);
-    if (st == BK_OK)
+    if (st == BK_OK && q->offset)
         st = d->bind_i64(cur->st->s, k++, q->offset, err);
     if (st != BK_OK)
         goto fail;
@@ -4433,6 +4463,13 @@ fail:
  * the row's values as read (vals: every column of the row, in order). */
 static bk_status keep_keys(bk_cursor *cur, const bk_store_value *vals)
 {
+    if (cur->nkeys == 1 && vals[cur->keys[0].col].type == BK_SQL_INTEGER) {
+        cur->last[0].type = BK_SQL_INTEGER;
+        cur->last[0].i = vals[cur->keys[0].col].i;
+        cur->last[0].p = NULL;
+        cur->last[0].n = 0;
+        return BK_OK;
+    }
     for (size_t i = 0; i < cur->nkeys; i++) {
         const bk_store_value *rv = &vals[cur->keys[i].col];
         qval *v = &cur->last[i];

@@ -136,8 +136,9 @@ typedef struct bk__table {
     bk__sql ups;               /* INSERT ... ON CONFLICT (key) DO UPDATE ... */
     bk__sql exists;            /* SELECT 1 WHERE key = ? */
     /* Query texts of the common shapes, made by the first query of each
-     * and published atomically (NULL until then): no filter, ordered by
-     * the key only; index (descending ? 2 : 0) + (after a non-NULL key ? 1 : 0). */
+     * and published atomically (NULL until then): no filter, no offset,
+     * ordered by the key only; index (descending ? 2 : 0) + (after a
+     * non-NULL key ? 1 : 0). */
     _Atomic(bk__sql *) page_sql[4];
     /* the ordering hash (tokens) of "by the key only", ascending and
      * descending */
