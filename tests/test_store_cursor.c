@@ -8,8 +8,12 @@
  * a cursor still reading the query's memory would see other text), and
  * checks every row. Under ASan and valgrind a read of the freed values is
  * reported as such.
+ *
+ * Also: text read back is checked (UTF-8 without NUL) wherever the bad
+ * byte sits in texts of every length around the check's block sizes.
  */
 #include "test_util.h"
+#include "store_internal.h"   /* bk__store_query_text: rows written by hand */
 
 typedef struct {
     int64_t id;
@@ -194,6 +198,111 @@ static void empty_string_values_outlive_the_query(void **state)
     bk_store_close(s);
 }
 
+/* Strict UTF-8 (no overlong forms, no surrogates, up to U+10FFFF), no NUL. */
+static bool text_valid(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned cp, min;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2, cp = c & 0x1F, min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3, cp = c & 0x0F, min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (n - i < len)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* Texts of 0..40 bytes (ASCII, with two-, three- and four-byte
+ * characters), each with one of several bad sequences (NUL, a stray
+ * continuation byte, an invalid lead, a truncated character, a surrogate,
+ * an overlong form) at every position, written by hand as the column's
+ * text: a row that is not valid UTF-8 without NUL is BK_EIO with the
+ * column's message, any other comes back byte for byte. */
+static void text_is_checked_at_every_position(void **state)
+{
+    (void)state;
+    bk_store *s = open_store();
+    bk_error *err = NULL;
+    static const char *const fills[] = { "a", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80" };
+    static const struct { const char *b; size_t n; } bad[] = {
+        { "", 0 }, { "\0", 1 }, { "\x80", 1 }, { "\xff", 1 }, { "\xc3", 1 }, { "\xe6\x97", 2 },
+        { "\xed\xa0\x80", 3 }, { "\xc0\xaf", 2 }, { "\xe0\x9f\xbf", 3 }, { "\xf4\x90\x80\x80", 4 },
+        { "\xc3\xa9", 2 }, { "\xef\xbf\xbf", 3 },
+    };
+    unsigned char text[64];
+    char sql[256], *out = NULL;
+    size_t checked = 0, refused = 0;
+    for (size_t fill = 0; fill < 4; fill++)
+        for (size_t len = 0; len <= 40; len++)
+            for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+                for (size_t at = 0; at <= len; at++) {
+                    if (b == 0 && at > 0)
+                        break;            /* no bad bytes: once per length */
+                    /* len bytes of the fill (whole characters), the bad
+                     * sequence inserted at byte `at` */
+                    size_t n = 0, fl = strlen(fills[fill]);
+                    while (n + fl <= len) {
+                        memcpy(text + n, fills[fill], fl);
+                        n += fl;
+                    }
+                    while (n < len)
+                        text[n++] = 'z';
+                    size_t pos = at < n ? at : n;
+                    memmove(text + pos + bad[b].n, text + pos, n - pos);
+                    memcpy(text + pos, bad[b].b, bad[b].n);
+                    n += bad[b].n;
+                    int w = snprintf(sql, sizeof(sql), "UPDATE items SET name = CAST(X'");
+                    for (size_t k = 0; k < n; k++)
+                        w += snprintf(sql + w, sizeof(sql) - (size_t)w, "%02x", text[k]);
+                    snprintf(sql + w, sizeof(sql) - (size_t)w, "' AS TEXT) WHERE id = 3");
+                    assert_int_equal(bk__store_query_text(&out, s, sql, &err), BK_OK);
+                    bk_free(out);
+                    Item it;
+                    int64_t id = 3;
+                    bk_status st = bk_store_get(&it, s, g_item, &id, &err);
+                    checked++;
+                    if (text_valid(text, n)) {
+                        assert_int_equal(st, BK_OK);
+                        assert_int_equal(strlen(it.name), n);
+                        assert_memory_equal(it.name, text, n);
+                        bk_clear(g_item, &it);
+                    } else {
+                        refused++;
+                        assert_int_equal(st, BK_EIO);
+                        assert_string_equal(bk_error_message(err), "$.items.name: row of items does not "
+                            "decode: column name: text that is not valid UTF-8 without NUL");
+                        assert_null(it.name);
+                        bk_error_free(err);
+                        err = NULL;
+                    }
+                }
+    assert_true(refused > 1000 && checked > refused);
+    bk_store_close(s);
+}
+
 int main(void)
 {
     bk_error *err = NULL;
@@ -206,6 +315,7 @@ int main(void)
         cmocka_unit_test(keyset_values_outlive_the_query),
         cmocka_unit_test(query_changed_after_run_leaves_the_cursor_alone),
         cmocka_unit_test(empty_string_values_outlive_the_query),
+        cmocka_unit_test(text_is_checked_at_every_position),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     bk_model_unref(g_item);
