@@ -67,7 +67,9 @@ def module_for_this_python(build):
     if not os.path.exists(wrap):
         sys.exit("no %s: build the project first (cmake --build %s)" % (wrap, build))
     ext = os.path.join(pkg, "__backend" + sysconfig.get_config_var("EXT_SUFFIX"))
-    srcs = [wrap, os.path.join(ROOT, "bindings", "python", "src", "pybk.c")]
+    src_dir = os.path.join(ROOT, "bindings", "python", "src")
+    srcs = [wrap] + sorted(os.path.join(src_dir, n) for n in os.listdir(src_dir)
+                           if n.endswith(".c"))
     libso = os.path.join(build, "libbackend.so")
     newest = max(os.path.getmtime(p) for p in srcs + [libso])
     if not os.path.exists(ext) or os.path.getmtime(ext) < newest:
