@@ -21,54 +21,16 @@
  * sweep of the data calls runs on a warm store.
  */
 #include "test_util.h"
+#include "test_chaos.h"
 #include <unistd.h>
 #include "store_internal.h"   /* bk__store_query_text: rows written by migrations */
 
-/* ---- the failing allocator ----------------------------------------------------- */
+/* ---- the failing allocator (test_chaos.h) --------------------------------------- */
 
-static long g_fail_at = -1;   /* index of the allocation to fail; -1: never */
-static long g_count;          /* allocations so far */
-static long g_live;           /* live blocks */
 static long g_base;           /* live blocks between sweeps (the models) */
 
-static void *chaos_malloc(size_t n)
-{
-    if (g_count++ == g_fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        g_live++;
-    return p;
-}
-
-static void *chaos_realloc(void *p, size_t n)
-{
-    if (g_count++ == g_fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        g_live++;
-    return q;
-}
-
-static void chaos_free(void *p)
-{
-    if (p)
-        g_live--;
-    free(p);
-}
-
-static void arm(long n)
-{
-    g_fail_at = n;
-    g_count = 0;
-}
-
-/* Stop failing; g_count keeps the number of allocations of the run. */
-static void disarm(void) { g_fail_at = -1; }
-
 /* Whether the armed failure was reached (call after the operation). */
-static bool reached(long n) { return g_count > n; }
+static bool reached(long n) { return chaos_count > n; }
 
 /* ---- the model ------------------------------------------------------------------- */
 
@@ -239,7 +201,7 @@ static int setup(void **state)
         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(g_dir))
         return -1;
-    g_live = 0;
+    chaos_live = 0;
     if (bk_set_allocator(chaos_malloc, chaos_realloc, chaos_free) != BK_OK)
         return -1;
     if (bk_model_new(&g_user, &USER_DEF, NULL) != BK_OK ||
@@ -247,14 +209,14 @@ static int setup(void **state)
             bk_model_new(&g_wide, &WIDE_DEF, NULL) != BK_OK ||
             bk_model_new(&g_drift, &DRIFT_DEF, NULL) != BK_OK)
         return -1;
-    g_base = g_live;
+    g_base = chaos_live;
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    g_fail_at = -1;
+    chaos_fail_at = -1;
     bk_model_unref(g_user);
     bk_model_unref(g_doc);
     bk_model_unref(g_wide);
@@ -410,9 +372,9 @@ static void sweep_open(void)
         fresh_db();
         bk_store *s = (bk_store *)&n;
         bk_error *err = NULL;
-        arm(n);
+        chaos_arm(n);
         bk_status st = bk_store_open(&s, g_uri, NULL, &err);
-        disarm();
+        chaos_disarm();
         if (st == BK_OK) {
             bk_store_close(s);
             if (!reached(n))
@@ -422,9 +384,9 @@ static void sweep_open(void)
         check_enomem(n, "open", st, err);
         assert_null(s);
         bk_error_free(err);
-        assert_int_equal(g_live, g_base);
+        assert_int_equal(chaos_live, g_base);
     }
-    assert_int_equal(g_live, g_base);
+    assert_int_equal(chaos_live, g_base);
     sweep_done("open", n);
 }
 
@@ -450,9 +412,9 @@ static void sweep_register(bool exists)
             bk_model_unref(twin);
         }
         bk_error *err = NULL;
-        arm(n);
+        chaos_arm(n);
         bk_status st = bk_store_register(s, g_user, "users", &err);
-        disarm();
+        chaos_disarm();
         bool done = st == BK_OK && !reached(n);
         if (st != BK_OK) {
             check_enomem(n, "register", st, err);
@@ -465,7 +427,7 @@ static void sweep_register(bool exists)
         bk_clear(g_user, &u);
         assert_int_equal(count_users(s), 1);
         bk_store_close(s);
-        assert_int_equal(g_live, g_base);
+        assert_int_equal(chaos_live, g_base);
         if (done)
             break;
     }
@@ -503,9 +465,9 @@ static void sweep_data(const char *what, bool warm_first, data_op op,
         }
         void *ctx = make_ctx();
         bk_error *err = NULL;
-        arm(n);
+        chaos_arm(n);
         bk_status st = op(s, &err, ctx);
-        disarm();
+        chaos_disarm();
         bool done = st == BK_OK && !reached(n);
         if (st != BK_OK)
             check_enomem(n, what, st, err);
@@ -513,8 +475,8 @@ static void sweep_data(const char *what, bool warm_first, data_op op,
         check(s, st, ctx);
         free_ctx(ctx);
         bk_store_close(s);
-        if (g_live != g_base) {
-            fprintf(stderr, "%s: allocation %ld: %ld blocks left\n", what, n, g_live - g_base);
+        if (chaos_live != g_base) {
+            fprintf(stderr, "%s: allocation %ld: %ld blocks left\n", what, n, chaos_live - g_base);
             fail();
         }
         if (done)
@@ -1179,7 +1141,7 @@ static void sweep_all(bool file)
     sweep_data("migrate", false, op_migrate, check_migrate, no_ctx, no_free);
     sweep_data("pending", false, op_pending, check_nothing, no_ctx, no_free);
     sweep_data("diff", false, op_diff, check_nothing, no_ctx, no_free);
-    assert_int_equal(g_live, g_base);
+    assert_int_equal(chaos_live, g_base);
 }
 
 static void memory_store_survives_every_allocation_failure(void **state)
