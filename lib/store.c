@@ -911,6 +911,8 @@ void bk__table_free(bk__table *t)
             bk__free(q);
         }
     }
+    bk__free(atomic_load(&t->spare_query));
+    bk__free(atomic_load(&t->spare_cursor));
     bk_model_unref(t->model);
     bk__free(t);
 }
@@ -1719,6 +1721,129 @@ static inline unsigned ctz32(unsigned m)
 }
 #endif
 
+#if defined(__SSE2__)
+/*
+ * p at a NUL or non-ASCII byte of [p, e): a two- or three-byte sequence
+ * moves *pp past it (true); anything else (NUL, a four-byte lead, an
+ * invalid byte, a bad or cut sequence) returns false with *ok the verdict
+ * on the rest of the text.
+ */
+static inline bool text_seq(const unsigned char **pp, const unsigned char *e, bool *ok)
+{
+    const unsigned char *p = *pp;
+    unsigned c = *p;
+    if (c >= 0xC2 && c < 0xE0) {                /* U+0080..U+07FF */
+        if (e - p < 2 || (p[1] & 0xC0) != 0x80) {
+            *ok = false;
+            return false;
+        }
+        *pp = p + 2;
+        return true;
+    }
+    if (c >= 0xE0 && c < 0xF0) {                /* U+0800..U+FFFF, no surrogates */
+        if (e - p < 3) {
+            *ok = false;
+            return false;
+        }
+        unsigned c1 = p[1];
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        if (c1 < lo || c1 > hi || (p[2] & 0xC0) != 0x80) {
+            *ok = false;
+            return false;
+        }
+        *pp = p + 3;
+        return true;
+    }
+    *ok = c != 0 && !memchr(p, 0, (size_t)(e - p)) && bk__utf8_valid(p, (size_t)(e - p));
+    return false;
+}
+
+/*
+ * The flagged bytes (NUL or not ASCII) of the text from `base`, bit i for
+ * base[i] (f exact: every other byte there is ASCII, not NUL), checked in
+ * order, each sequence skipping the flags of its continuation bytes.
+ * *end: where the sequences checked end (past base + 16 when the last
+ * one crosses it). False with *ok the verdict when one is not a two- or
+ * three-byte sequence.
+ */
+static inline bool text_flags(const unsigned char *base, const unsigned char *e, uint32_t f,
+    const unsigned char **end, bool *ok)
+{
+    const unsigned char *p = base;
+    do {
+        p = base + ctz32(f);
+        if (!text_seq(&p, e, ok))
+            return false;
+        size_t k = (size_t)(p - base);
+        f = k < 32 ? f & (0xffffffffu << k) : 0;
+    } while (f);
+    *end = p;
+    return true;
+}
+
+static inline bool text_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + n, *q;
+    bool ok = true;
+    if (n < 8) {
+        /* one word of the bytes (overlapping loads), the rest spaces */
+        uint64_t w;
+        if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, p, 4);
+            memcpy(&b, e - 4, 4);
+            w = (uint64_t)a << 32 | b;
+        } else if (n) {
+            w = 0x2020202020000000ull | p[0] | (uint64_t)p[n >> 1] << 8 |
+                (uint64_t)p[n - 1] << 16;
+        } else {
+            return true;
+        }
+        if (!swar_nul_high(w))
+            return true;
+        /* byte by byte */
+        while (p < e) {
+            if (*p - 1u < 0x7fu)
+                p++;
+            else if (!text_seq(&p, e, &ok))
+                return ok;
+        }
+        return true;
+    }
+    if (n < 16) {
+        /* the first 8 bytes and the last 8 as one block; the flags as
+         * offsets in the text (the overlap flagged twice, at one offset) */
+        unsigned m = sse_nul_high(_mm_unpacklo_epi64(
+            _mm_loadl_epi64((const __m128i *)(const void *)p),
+            _mm_loadl_epi64((const __m128i *)(const void *)(e - 8))));
+        if (!m)
+            return true;
+        uint32_t f = (m & 0xffu) | (uint32_t)(m >> 8) << (n - 8);
+        return text_flags(p, e, f, &q, &ok) || ok;
+    }
+    /* 16 bytes a step; a block with flags has them all checked in place,
+     * the next block starting after them */
+    while (e - p >= 16) {
+        unsigned m = sse_nul_high(_mm_loadu_si128((const __m128i *)(const void *)p));
+        if (!m) {
+            p += 16;
+            continue;
+        }
+        if (!text_flags(p, e, m, &q, &ok))
+            return ok;
+        p = q - p > 16 ? q : p + 16;
+    }
+    if (p == e)
+        return true;
+    /* the last 16 bytes, without those before p (checked) */
+    const unsigned char *t = e - 16;
+    unsigned m = sse_nul_high(_mm_loadu_si128((const __m128i *)(const void *)t)) &
+        (0xffffu << (unsigned)(p - t));
+    if (!m)
+        return true;
+    return text_flags(t, e, m, &q, &ok) || ok;
+}
+#else
 static inline bool text_ok(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -1821,6 +1946,8 @@ static inline bool text_ok(const char *s, size_t n)
         }
     }
 }
+
+#endif
 
 static const bk_decode_options g_row_decode = {
     BK_DECODE_OPTIONS_VERSION, 256, SIZE_MAX, SIZE_MAX, 1, false, true
@@ -2132,31 +2259,29 @@ static BK__HOT_INLINE bk_status read_col(const bk_store_value *v, const bk__tabl
 {
     void *p = obj + c->offset;
     bk_sql_type ty = v->type;
-    if (ty == BK_SQL_NULL)
-        return read_col_slow(v, t, c, obj, err);
-    if (c->optional)
-        *(bk_presence *)(obj + c->presence_offset) = BK_PRESENT;
+    /* (every case checks the class: NULL, and the presence of an optional
+     * field, are read_col_slow's) */
     switch (c->op) {
     case BK__COP_BOOL:
         if (ty != BK_SQL_INTEGER || (uint64_t)v->i > 1)
             break;
         *(bool *)p = v->i != 0;
-        return BK_OK;
+        goto ok;
     case BK__COP_I32:
         if (ty != BK_SQL_INTEGER || v->i != (int32_t)v->i)
             break;
         *(int32_t *)p = (int32_t)v->i;
-        return BK_OK;
+        goto ok;
     case BK__COP_I64:
         if (ty != BK_SQL_INTEGER)
             break;
         *(int64_t *)p = v->i;
-        return BK_OK;
+        goto ok;
     case BK__COP_F64:
         if (ty != BK_SQL_REAL)
             break;
         *(double *)p = v->f;
-        return BK_OK;
+        goto ok;
     case BK__COP_STR: {
         if (ty != BK_SQL_TEXT)
             break;
@@ -2166,7 +2291,7 @@ static BK__HOT_INLINE bk_status read_col(const bk_store_value *v, const bk__tabl
         if (!cp)
             return bk__error_oom(err);
         *(char **)p = cp;
-        return BK_OK;
+        goto ok;
     }
     case BK__COP_ENUM: {
         if (ty != BK_SQL_TEXT)
@@ -2180,7 +2305,7 @@ static BK__HOT_INLINE bk_status read_col(const bk_store_value *v, const bk__tabl
             if (e->lens[j] == n && e->names[j][0] == name[0] &&
                     memcmp(e->names[j], name, n) == 0) {
                 *(int *)p = (int)j;
-                return BK_OK;
+                goto ok;
             }
         break;
     }
@@ -2189,7 +2314,7 @@ static BK__HOT_INLINE bk_status read_col(const bk_store_value *v, const bk__tabl
             break;
         int r = fast_strs(p, v->p, v->n);
         if (r > 0)
-            return BK_OK;
+            goto ok;
         if (r < 0)
             return bk__error_oom(err);
         break;
@@ -2198,6 +2323,10 @@ static BK__HOT_INLINE bk_status read_col(const bk_store_value *v, const bk__tabl
         break;
     }
     return read_col_slow(v, t, c, obj, err);
+ok:
+    if (c->optional)
+        *(bk_presence *)(obj + c->presence_offset) = BK_PRESENT;
+    return BK_OK;
 }
 
 /* Read the columns into vals: one driver call, or one per column. */
@@ -2985,6 +3114,22 @@ static void qval_clear(qval *v)
 
 static bool query_ok(const bk_query *q) { return q && q->magic == BK__MAGIC_QUERY; }
 
+/* The table's spare block (see bk__table), or NULL. */
+static inline void *spare_take(_Atomic(void *) *slot)
+{
+    return atomic_load_explicit(slot, memory_order_relaxed)
+        ? atomic_exchange_explicit(slot, NULL, memory_order_acquire) : NULL;
+}
+
+/* Keep the freed block p as the table's spare, or free it when there is one. */
+static inline void spare_keep(_Atomic(void *) *slot, void *p)
+{
+    void *none = NULL;
+    if (!atomic_compare_exchange_strong_explicit(slot, &none, p, memory_order_release,
+            memory_order_relaxed))
+        bk__free(p);
+}
+
 bk_status bk_query_new(bk_query **out, bk_store *store, const bk_model *model, bk_error **err)
 {
     if (!out)
@@ -2999,8 +3144,10 @@ bk_status bk_query_new(bk_query **out, bk_store *store, const bk_model *model, b
     if (!t)
         return bk__error_set(err, BK_ENOTFOUND, "bk_query_new: model %s is not registered on "
             "this store", model->name);
-    bk_query *q = bk__calloc(1, sizeof(*q));
-    if (!q)
+    bk_query *q = spare_take(&((bk__table *)t)->spare_query);
+    if (q)
+        memset(q, 0, sizeof(*q));
+    else if (!(q = bk__calloc(1, sizeof(*q))))
         return bk__error_oom(err);
     q->magic = BK__MAGIC_QUERY;
     q->store = store;
@@ -3026,7 +3173,7 @@ void bk_query_free(bk_query *q)
     bk__sb_dispose(&q->where);
     bk_store *root = q->root;
     q->magic = 0;
-    bk__free(q);
+    spare_keep(&((bk__table *)q->t)->spare_query, q);
     bk__store_unref(root);
 }
 
@@ -3983,6 +4130,46 @@ static bool parse_i64(const char *s, size_t n, int64_t *out)
 }
 
 /*
+ * The last single-integer-key token this thread wrote (bk_cursor_token),
+ * with its value: bk_query_after given that same text back for an
+ * ordering of the same hash (a page loop) takes the value without
+ * decoding it. The text determines what parse_token reads: the same
+ * hash, then the value, which fits an INTEGER column (checked on use).
+ */
+typedef struct tok_memo {
+    char hash[17];
+    char text[48];             /* NUL-terminated; empty: nothing kept */
+    size_t n;                  /* strlen(text) */
+    int64_t v;
+} tok_memo;
+
+static _Thread_local tok_memo t_tok;
+
+static void tok_memo_put(const char hash[17], const char *text, size_t size, int64_t v)
+{
+    tok_memo *m = &t_tok;
+    if (size > sizeof(m->text)) {
+        m->text[0] = '\0';
+        return;
+    }
+    memcpy(m->hash, hash, 17);
+    memcpy(m->text, text, size);
+    m->n = size - 1;
+    m->v = v;
+}
+
+/* The value of token when it is the memo's text for this hash, read as
+ * parse_token would read it for an INTEGER key column. */
+static bool tok_memo_get(const char hash[17], const char *token, int64_t *v)
+{
+    const tok_memo *m = &t_tok;
+    if (!m->text[0] || memcmp(m->hash, hash, 17) != 0 || strncmp(token, m->text, m->n + 1) != 0)
+        return false;
+    *v = m->v;
+    return true;
+}
+
+/*
  * Read a keyset token: base64url of ["<order hash>", v1, ..., vn] where the
  * v are the stored values of the order keys (then the key) of the last row
  * seen. Checked against the query's current ordering and column types.
@@ -4002,6 +4189,22 @@ static bk_status parse_token(bk_query *q, const char *token, bk_error **err)
     order_fill(keys, nkeys, q);
     char hash[17];
     order_hash(hash, q->t, keys, nkeys);
+    int64_t memo_v;
+    if (nkeys == 1 && q->t->cols[keys[0].col].sql == BK_SQL_INTEGER &&
+            tok_memo_get(hash, token, &memo_v)) {
+        /* (nkeys 1: keys is keys_small, and no values are allocated) */
+        for (size_t i = 0; i < q->nafter; i++)
+            qval_clear(&q->after[i]);
+        if (q->after != q->after_room)
+            bk__free(q->after);
+        memset(q->after_room, 0, sizeof(q->after_room[0]));
+        q->after_room[0].type = BK_SQL_INTEGER;
+        q->after_room[0].i = memo_v;
+        q->after = q->after_room;
+        q->nafter = 1;
+        memcpy(q->after_hash, hash, sizeof(hash));
+        return BK_OK;
+    }
     char room[192];
     if (!b64url_decode(&bin, &bn, token, &oom, room, sizeof(room))) {
         st = oom ? bk__error_oom(err)
@@ -4297,7 +4500,10 @@ void bk_cursor_free(bk_cursor *c)
     bk__free(c->bound);
     bk_store *root = c->root;
     c->magic = 0;
-    bk__free(c);
+    if (c->nkeys == 1)
+        spare_keep(&((bk__table *)c->t)->spare_cursor, c);
+    else
+        bk__free(c);
     bk__store_unref(root);
 }
 
@@ -4319,8 +4525,11 @@ bk_status bk_query_run(bk_cursor **out, bk_query *q, bk_error **err)
     const bk__table *t = q->t;
     size_t nkeys = order_count(q);
     size_t head = (sizeof(bk_cursor) + 15) & ~(size_t)15;
-    bk_cursor *cur = bk__calloc(1, head + nkeys * (sizeof(okey) + sizeof(qval) + sizeof(bk_buf)));
-    if (!cur)
+    size_t size = head + nkeys * (sizeof(okey) + sizeof(qval) + sizeof(bk_buf));
+    bk_cursor *cur = nkeys == 1 ? spare_take(&((bk__table *)t)->spare_cursor) : NULL;
+    if (cur)
+        memset(cur, 0, size);     /* (a spare was made for one key: this size) */
+    else if (!(cur = bk__calloc(1, size)))
         return bk__error_oom(err);
     cur->magic = BK__MAGIC_CURSOR;
     cur->store = q->store;
@@ -4581,10 +4790,13 @@ bk_status bk_cursor_token(char **out, const bk_cursor *c, bk_error **err)
             jn += (size_t)(e - p);
         }
         jb[jn++] = ']';
-        char *t = bk__malloc((jn + 2) / 3 * 4 + 1);
+        size_t tn = (jn + 2) / 3 * 4 + 1;
+        char *t = bk__malloc(tn);
         if (!t)
             return bk__error_oom(err);
         b64url_enc(t, (const unsigned char *)jb, jn);
+        if (c->nkeys == 1 && c->last[0].type == BK_SQL_INTEGER)
+            tok_memo_put(c->hash, t, tn, c->last[0].i);
         *out = t;
         return BK_OK;
     }

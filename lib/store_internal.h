@@ -143,6 +143,11 @@ typedef struct bk__table {
     /* the ordering hash (tokens) of "by the key only", ascending and
      * descending */
     char key_hash[2][17];
+    /* one freed query, and one freed cursor of a single order key, kept
+     * for the next (a page loop makes and frees one of each per page);
+     * freed with the table */
+    _Atomic(void *) spare_query;
+    _Atomic(void *) spare_cursor;
 } bk__table;
 
 /* Statement slots of a registered table: the fixed texts, then the four

@@ -241,6 +241,102 @@ static bool text_valid(const unsigned char *p, size_t n)
  * an overlong form) at every position, written by hand as the column's
  * text: a row that is not valid UTF-8 without NUL is BK_EIO with the
  * column's message, any other comes back byte for byte. */
+/* Read back text (made of the bytes text[0..n)) as item 3's name, and
+ * check it against the reference validator: the same bytes, or the
+ * column's exact error. Returns whether it was refused. */
+static bool read_back_text(bk_store *s, const unsigned char *text, size_t n)
+{
+    char sql[512], *out = NULL;
+    bk_error *err = NULL;
+    int w = snprintf(sql, sizeof(sql), "UPDATE items SET name = CAST(X'");
+    for (size_t k = 0; k < n; k++)
+        w += snprintf(sql + w, sizeof(sql) - (size_t)w, "%02x", text[k]);
+    snprintf(sql + w, sizeof(sql) - (size_t)w, "' AS TEXT) WHERE id = 3");
+    assert_int_equal(bk__store_query_text(&out, s, sql, &err), BK_OK);
+    bk_free(out);
+    Item it;
+    int64_t id = 3;
+    bk_status st = bk_store_get(&it, s, g_item, &id, &err);
+    if (text_valid(text, n)) {
+        assert_int_equal(st, BK_OK);
+        assert_int_equal(strlen(it.name), n);
+        assert_memory_equal(it.name, text, n);
+        bk_clear(g_item, &it);
+        return false;
+    }
+    assert_int_equal(st, BK_EIO);
+    assert_string_equal(bk_error_message(err), "$.items.name: row of items does not "
+        "decode: column name: text that is not valid UTF-8 without NUL");
+    assert_null(it.name);
+    bk_error_free(err);
+    return true;
+}
+
+/* Texts of 0..120 bytes mixing runs of ASCII and two-, three- and
+ * four-byte characters (so sequences start, end and cross anywhere in a
+ * 16-byte block) or random bytes, two in three with one byte changed,
+ * against the reference validator. */
+static void mixed_text_is_checked_like_the_reference(void **state)
+{
+    (void)state;
+    bk_store *s = open_store();
+    static const char *const chars[] = {
+        "a", "Z", " ", "~", "\xc2\x80", "\xc3\xa9", "\xdf\xbf", "\xe0\xa0\x80", "\xe6\x97\xa5",
+        "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf0\x9f\x98\x80",
+        "\xf4\x8f\xbf\xbf",
+    };
+    static const unsigned char odd[] = {
+        0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+    };
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+    unsigned char text[160];
+    size_t refused = 0, total = 0;
+    for (int iter = 0; iter < 6000; iter++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        size_t want = (size_t)(r % 121), n = 0;
+        /* runs: ASCII, ASCII and two-byte, two- and three-byte, any
+         * character, or random bytes */
+        unsigned mode = (unsigned)(r >> 8) % 5;
+        while (n < want) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            if (mode == 4) {
+                text[n++] = (unsigned char)r;
+                continue;
+            }
+            size_t pick = mode == 0 ? (size_t)(r % 4)
+                : mode == 1 ? (size_t)(r % 8)
+                : mode == 2 ? 4 + (size_t)(r % 8)
+                : (size_t)(r % (sizeof(chars) / sizeof(chars[0])));
+            size_t run = 1 + (size_t)(r >> 32) % 6;
+            size_t cl = strlen(chars[pick]);
+            for (size_t k = 0; k < run && n + cl <= want; k++) {
+                memcpy(text + n, chars[pick], cl);
+                n += cl;
+            }
+            if (n + cl > want)
+                break;
+        }
+        /* two in three: one byte changed, half the time at the character
+         * boundary after a multi-byte character */
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        size_t at = n ? (size_t)(r >> 16) % n : 0;
+        if (n && (r >> 12) % 2) {
+            size_t k = at;
+            while (k < n && !(k && text[k - 1] >= 0x80 && (text[k] < 0x80 || text[k] >= 0xC0)))
+                k++;
+            at = k < n ? k : at;
+        }
+        if (n && r % 3 == 0)
+            text[at] = odd[(r >> 40) % sizeof(odd)];
+        else if (n && r % 3 == 1)
+            text[at] = (unsigned char)(r >> 40);
+        refused += read_back_text(s, text, n);
+        total++;
+    }
+    assert_true(refused > 1500 && total > refused + 1500);
+    bk_store_close(s);
+}
+
 static void text_is_checked_at_every_position(void **state)
 {
     (void)state;
@@ -316,6 +412,7 @@ int main(void)
         cmocka_unit_test(query_changed_after_run_leaves_the_cursor_alone),
         cmocka_unit_test(empty_string_values_outlive_the_query),
         cmocka_unit_test(text_is_checked_at_every_position),
+        cmocka_unit_test(mixed_text_is_checked_like_the_reference),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     bk_model_unref(g_item);
