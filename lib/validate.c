@@ -440,6 +440,11 @@ bk_status bk__check_new(bk__check **out, const bk_check *src, const bk__type *t,
         c->src.one_of = c->one_of;
         json_error_t je;
         arr = json_loads(c->one_of, 0, &je);
+        if (!arr) {     /* jansson's words: also "too big integer" above INT64_MAX */
+            st = bk__error_set(err, BK_EMODEL, "model %s, field %s: one_of is not valid JSON "
+                "here: %s (column %d)", model, field, je.text, je.column);
+            goto done;
+        }
         if (!json_is_array(arr) || json_array_size(arr) == 0) {
             st = bk__error_set(err, BK_EMODEL, "model %s, field %s: one_of must be a non-empty "
                 "JSON array", model, field);

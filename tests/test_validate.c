@@ -723,6 +723,8 @@ static void bad_constraints_fail_the_build(void **state)
         { BK_FIELD(Bad, n, BK_I32, BK_PATTERN("a")), "strings only" },
         { BK_FIELD(Bad, n, BK_I32, BK_ONE_OF("[1, \"x\"]")), "one_of value 1" },
         { BK_FIELD(Bad, n, BK_I32, BK_ONE_OF("[]")), "non-empty" },
+        { BK_FIELD(Bad, n, BK_I32, BK_ONE_OF("[1,")), "one_of is not valid JSON here" },
+        { BK_FIELD(Bad, n, BK_I32, BK_ONE_OF("[9223372036854775808]")), "too big integer" },
         { BK_FIELD(Bad, n, BK_I32, BK_CONST("1.5")), "const" },
         { BK_FIELD(Bad, s, BK_STR, BK_UNIQUE_ITEMS), "lists only" },
         { BK_LIST(Bad, l, BK_STR, BK_EACH(BK_MIN(1))), "min/max" },
