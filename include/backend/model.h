@@ -784,8 +784,9 @@ typedef struct bk_doc_options {
 /** Static initialiser: no table, no resolver. */
 #define BK_DOC_OPTIONS_INIT { BK_DOC_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL }
 
-/** @brief Fill @p opts with the defaults (for bindings).
- * @retval BK_OK, BK_EINVAL (NULL). @since 0.1 */
+/** @brief Fill @p opts with the defaults (for bindings): no table, no
+ * resolver, no release; the same as ::BK_DOC_OPTIONS_INIT. Allocates and
+ * owns nothing. @retval BK_OK, BK_EINVAL (NULL). Thread-safe. @since 0.1 */
 BK_EXTERN(bk_status) bk_doc_options_init(bk_doc_options *opts);
 
 /**
