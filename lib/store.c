@@ -2393,6 +2393,15 @@ static bk_status data_prelude(bk_store *s, const bk_model *m, const void *obj, c
     return BK_OK;
 }
 
+/* data_prelude for a call that writes obj whole (insert, upsert): the
+ * object is validated before any SQL runs. */
+static bk_status write_prelude(bk_store *s, const bk_model *m, void *obj, const char *fn,
+    bk__table **tb, bk_error **err)
+{
+    bk_status st = data_prelude(s, m, obj, fn, tb, err);
+    return st == BK_OK ? bk__validate_obj(m, obj, 100, err) : st;
+}
+
 static bk_status uuid_v7(unsigned char out[16], bk_error **err)
 {
     struct timespec ts;
@@ -2479,10 +2488,8 @@ done:
 bk_status bk_store_insert(bk_store *store, const bk_model *model, void *obj, bk_error **err)
 {
     bk__table *t;
-    bk_status st = data_prelude(store, model, obj, "bk_store_insert", &t, err);
+    bk_status st = write_prelude(store, model, obj, "bk_store_insert", &t, err);
     if (st != BK_OK)
-        return st;
-    if ((st = bk__validate_obj(model, obj, 100, err)) != BK_OK)
         return st;
     bk__conn *c;
     bool rel;
@@ -2736,10 +2743,8 @@ done:
 bk_status bk_store_upsert(bk_store *store, const bk_model *model, void *obj, bk_error **err)
 {
     bk__table *t;
-    bk_status st = data_prelude(store, model, obj, "bk_store_upsert", &t, err);
+    bk_status st = write_prelude(store, model, obj, "bk_store_upsert", &t, err);
     if (st != BK_OK)
-        return st;
-    if ((st = bk__validate_obj(model, obj, 100, err)) != BK_OK)
         return st;
     bk__conn *c;
     bool rel;

@@ -786,16 +786,24 @@ static void check_string(vctx *c, const bk__check *chk, const char *str)
     }
 }
 
+/* Append the canonical encoding of the value of t at p to b. false when it
+ * cannot be had: out of memory (flagged, so it never passes for a valid
+ * value) or a value the encoder refuses (it reports that where it matters). */
+static bool encode_canonical(vctx *c, bk_buf *b, const bk__type *t, const void *p)
+{
+    bk_status st = bk__json_encode_type(b, t, p, NULL);
+    if (st == BK_ENOMEM)
+        c->oom = c->stop = true;
+    return st == BK_OK;
+}
+
 /* one_of / const: compare canonical encodings. */
 static void check_values(vctx *c, const bk__check *chk, const bk__type *t, const void *p)
 {
     bk_buf b = BK_BUF_INIT;
-    bk_status est = bk__json_encode_type(&b, t, p, NULL);
-    if (est != BK_OK) {
+    if (!encode_canonical(c, &b, t, p)) {
         bk_buf_dispose(&b);
-        if (est == BK_ENOMEM)      /* never taken for "allowed" */
-            c->oom = c->stop = true;
-        return; /* not representable: the encoder reports it where it matters */
+        return;
     }
     if (chk->nallowed) {
         bool found = false;
@@ -855,13 +863,7 @@ static void check_items(vctx *c, const bk__check *chk, const bk__type *t, const 
         }
         for (size_t i = 0; i < n; i++) {
             off[i] = b.len;
-            bk_status est = bk__json_encode_type(&b, t->elem,
-                (const char *)l->items + i * t->elem->size, NULL);
-            if (est != BK_OK) {
-                /* out of memory must not pass for "no duplicates"; an item
-                 * that cannot be encoded (reported elsewhere) ends the check */
-                if (est == BK_ENOMEM)
-                    c->oom = c->stop = true;
+            if (!encode_canonical(c, &b, t->elem, (const char *)l->items + i * t->elem->size)) {
                 bk__free(off);
                 bk_buf_dispose(&b);
                 return;

@@ -192,8 +192,9 @@ def attach(cls, raw, functions):
     plan = _Plan()
 
     def specs(names, fields, kind):
+        wanted = names.split(",")
         out = []
-        for name in names.split(","):
+        for name in wanted:
             fn = functions.get(name)
             if fn is None:
                 continue
@@ -202,7 +203,7 @@ def attach(cls, raw, functions):
             spec = _Spec(staticmethod(fn), fields, kind)
             spec.__name__ = name
             out.append(spec)
-        return out if len(out) == len(names.split(",")) else None
+        return out if len(out) == len(wanted) else None
 
     for f in raw["fields"]:
         names = f.get("validator")
