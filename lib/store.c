@@ -191,12 +191,16 @@ static bool driver_complete(const bk_store_driver *d)
         d->bind_null && d->bind_i64 && d->bind_f64 && d->bind_text && d->bind_blob && d->step &&
         d->column_count && d->column_type_of && d->column_i64 && d->column_f64 &&
         d->column_text && d->column_blob && d->reset && d->finalize && d->changes &&
-        d->table_info && d->begin_exclusive && d->begin && d->find_function;
+        d->table_info && d->begin_exclusive && d->begin && d->find_function &&
+        (d->version < 4 || (d->bind_null_rc && d->bind_i64_rc && d->bind_f64_rc &&
+                d->bind_text_rc && d->bind_blob_rc && d->bind_error) ||
+            (!d->bind_null_rc && !d->bind_i64_rc && !d->bind_f64_rc && !d->bind_text_rc &&
+                !d->bind_blob_rc && !d->bind_error));
 }
 
-/* Version-1 drivers end at `row`, version 2 at `bind_row`: they are
- * registered as a copy with the later members NULL (the core reads every
- * member). */
+/* Version-1 drivers end at `row`, version 2 at `bind_row`, version 3 at
+ * `zero_literal`: they are registered as a copy with the later members
+ * NULL (the core reads every member). */
 static bk_store_driver g_v1_copies[MAX_DRIVERS];
 
 bk_status bk_store_register_driver(const bk_store_driver *driver, bk_error **err)
@@ -221,7 +225,8 @@ bk_status bk_store_register_driver(const bk_store_driver *driver, bk_error **err
         bk_store_driver *copy = &g_v1_copies[g_ndrivers];
         memset(copy, 0, sizeof(*copy));
         memcpy(copy, driver, driver->version == 1 ? offsetof(bk_store_driver, bind_row)
-                                                  : offsetof(bk_store_driver, key_taken));
+                           : driver->version == 2 ? offsetof(bk_store_driver, key_taken)
+                                                  : offsetof(bk_store_driver, bind_null_rc));
         driver = copy;
     }
     if (st == BK_OK)
@@ -894,6 +899,7 @@ void bk__table_free(bk__table *t)
     bk__free(t->cols);
     bk__free(t->want);
     bk__free(t->all_order);
+    bk__free(t->all_prog);
     bk__free(t->name);
     bk__free(t->select_list);
     bk__free(t->select_from);
@@ -1099,6 +1105,23 @@ static bk_status update_sql(bk__sql *out, const bk_store_driver *drv, const bk__
     return bk__sql_finish(out, drv, &s);
 }
 
+/* Write the bind program of the columns idx[0..n) of t (see bk__bindop)
+ * into prog; returns prog. */
+static const bk__bindop *bind_prog_make(bk__bindop *prog, const bk__table *t, const size_t *idx,
+    size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const bk__col *c = &t->cols[idx[k]];
+        bk__bindop *b = &prog[k];
+        b->offset = c->offset;
+        b->presence_offset = c->optional ? c->presence_offset : 0;
+        b->enm = c->op == BK__COP_ENUM ? c->t->enm : NULL;
+        b->col = (uint32_t)idx[k];
+        b->op = (uint8_t)(c->op | (c->optional ? BK__BIND_OPT : 0));
+    }
+    return prog;
+}
+
 /*
  * Describe how model m is stored as table: its columns (skipped fields
  * left out, flattened models' fields in place), the key, the version
@@ -1204,6 +1227,15 @@ bk_status bk__table_new(bk__table **out, const bk_store_driver *drv, bk_model *m
         t->upd_order[t->nupd++] = t->pk;
         if (t->version >= 0)
             t->upd_order[t->nupd++] = (size_t)t->version;
+        if (!(t->all_prog = bk__malloc(3 * t->ncols * sizeof(*t->all_prog))))
+            st = bk__error_oom(err);
+    }
+    if (st == BK_OK) {
+        t->auto_prog = t->all_prog + t->ncols;
+        t->upd_prog = t->auto_prog + t->ncols;
+        bind_prog_make(t->all_prog, t, t->all_order, t->ncols);
+        bind_prog_make(t->auto_prog, t, t->auto_order, t->ncols - 1);
+        bind_prog_make(t->upd_prog, t, t->upd_order, t->nupd);
         okey k = { t->pk, false };
         order_hash_calc(t->key_hash[0], t, &k, 1);
         k.desc = true;
@@ -1567,26 +1599,17 @@ static BK__HOT_INLINE bk_status value_of(bk_store_value *o, bk__conn *cn, const 
     return value_slow(o, cn, t, c, p, slot, err);
 }
 
-/* Bind vals[0..n) as parameters first .. first + n - 1: one driver call,
- * or one per value for a driver without bind_row. */
-static bk_status bind_vals(const bk_store_driver *d, bk_store_stmt *s, int first, size_t n,
-    const bk_store_value *vals, bk_error **err)
+/* Bind v as parameter i: the driver's bind_* of its class. */
+static bk_status bind_store_value(const bk_store_driver *d, bk_store_stmt *s, int i,
+    const bk_store_value *v, bk_error **err)
 {
-    if (d->bind_row)
-        return d->bind_row(s, first, (int)n, vals, err);
-    bk_status st = BK_OK;
-    for (size_t k = 0; k < n && st == BK_OK; k++) {
-        const bk_store_value *v = &vals[k];
-        int i = first + (int)k;
-        switch (v->type) {
-        case BK_SQL_INTEGER: st = d->bind_i64(s, i, v->i, err); break;
-        case BK_SQL_REAL: st = d->bind_f64(s, i, v->f, err); break;
-        case BK_SQL_TEXT: st = d->bind_text(s, i, v->p, v->n, err); break;
-        case BK_SQL_BLOB: st = d->bind_blob(s, i, v->p, v->n, err); break;
-        default: st = d->bind_null(s, i, err); break;
-        }
+    switch (v->type) {
+    case BK_SQL_INTEGER: return d->bind_i64(s, i, v->i, err);
+    case BK_SQL_REAL: return d->bind_f64(s, i, v->f, err);
+    case BK_SQL_TEXT: return d->bind_text(s, i, v->p, v->n, err);
+    case BK_SQL_BLOB: return d->bind_blob(s, i, v->p, v->n, err);
+    default: return d->bind_null(s, i, err);
     }
-    return st;
 }
 
 /* Bind the value at p of column c (a key) as parameter i; scratch buffer
@@ -1599,44 +1622,198 @@ static bk_status bind_value(bk__conn *cn, bk_store_stmt *s, int i, const bk__tab
         return d->bind_i64(s, i, *(const int64_t *)p, err);
     bk_store_value v;
     bk_status st = value_of(&v, cn, t, c, p, slot, err);
-    if (st != BK_OK)
-        return st;
-    switch (v.type) {   /* one value: no need for bind_row */
-    case BK_SQL_INTEGER: return d->bind_i64(s, i, v.i, err);
-    case BK_SQL_REAL: return d->bind_f64(s, i, v.f, err);
-    case BK_SQL_TEXT: return d->bind_text(s, i, v.p, v.n, err);
-    case BK_SQL_BLOB: return d->bind_blob(s, i, v.p, v.n, err);
-    default: return d->bind_null(s, i, err);
+    return st == BK_OK ? bind_store_value(d, s, i, &v, err) : st;
+}
+
+/* A value that bind_one does not bind itself: value_slow's (the exact
+ * checks and errors, in err), then the driver (its errors in derr). */
+static BK__COLD bk_status bind_slow(bk__conn *cn, bk_store_stmt *s, int i, const bk__table *t,
+    size_t col, const char *p, bk_error **err, bk_error **derr)
+{
+    bk_store_value v;
+    bk_status st = value_slow(&v, cn, t, &t->cols[col], p, col, err);
+    return st == BK_OK ? bind_store_value(cn->drv, s, i, &v, derr) : st;
+}
+
+/* The result of a *_rc binder: its failure (code) is the driver's to
+ * describe. */
+static BK__COLD bk_status bind_rc_failed(const bk_store_driver *d, bk_store_stmt *s, int i,
+    int code, bk_error **derr)
+{
+    return d->bind_error(s, i, code, derr);
+}
+
+/* Bind parameter i with the driver's fn_rc binder when `rc` (the driver
+ * has them), else with fn; the driver's error in derr. */
+#define BIND_(fn, ...) (rc \
+    ? ((code = d->fn##_rc(s, i, __VA_ARGS__)) ? bind_rc_failed(d, s, i, code, derr) : BK_OK) \
+    : d->fn(s, i, __VA_ARGS__, derr))
+
+/*
+ * Bind the value at p of step b as parameter i, straight from the struct
+ * to the driver (the write path's hot loop: no bk_store_value in between,
+ * no look at the column's bk__col), with its *_rc binders when `rc` (a
+ * constant: see bind_prog); the same checks as value_of, whose fast cases
+ * these are, the rest in bind_slow. A refused value's error goes to err,
+ * the driver's to derr.
+ */
+static BK__HOT_INLINE bk_status bind_one(bk__conn *cn, const bk_store_driver *d,
+    bk_store_stmt *s, int i, const bk__table *t, const bk__bindop *b, unsigned op,
+    const char *p, bool rc, bk_error **err, bk_error **derr)
+{
+    int code;
+    switch (op) {
+    case BK__COP_BOOL: return BIND_(bind_i64, *(const bool *)p ? 1 : 0);
+    case BK__COP_I8: return BIND_(bind_i64, *(const int8_t *)p);
+    case BK__COP_I16: return BIND_(bind_i64, *(const int16_t *)p);
+    case BK__COP_I32: return BIND_(bind_i64, *(const int32_t *)p);
+    case BK__COP_I64: return BIND_(bind_i64, *(const int64_t *)p);
+    case BK__COP_U8: return BIND_(bind_i64, *(const uint8_t *)p);
+    case BK__COP_U16: return BIND_(bind_i64, *(const uint16_t *)p);
+    case BK__COP_U32: return BIND_(bind_i64, (int64_t)*(const uint32_t *)p);
+    case BK__COP_F64: {
+        double v = *(const double *)p;
+        if (v != v || v - v != 0)
+            break;
+        return BIND_(bind_f64, v);
     }
+    case BK__COP_STR: {
+        const char *v = *(char *const *)p;
+        if (v)
+            return BIND_(bind_text, v, strlen(v));
+        if (rc)
+            return (code = d->bind_null_rc(s, i)) ? bind_rc_failed(d, s, i, code, derr) : BK_OK;
+        return d->bind_null(s, i, derr);
+    }
+    case BK__COP_BYTES: {
+        const bk_bytes *v = (const bk_bytes *)(const void *)p;
+        return BIND_(bind_blob, v->data, v->len);
+    }
+    case BK__COP_ENUM: {
+        int v = *(const int *)p;
+        if (v < 0 || (size_t)v >= b->enm->n)
+            break;
+        return BIND_(bind_text, b->enm->names[v], b->enm->lens[v]);
+    }
+    case BK__COP_STRS: {
+        bk_buf *buf = scratch(cn, b->col);
+        if (!buf)
+            return bk__error_oom(err);
+        int r = fast_strs_json(buf, (const bk_strs *)(const void *)p);
+        if (r < 0)
+            return bk__error_oom(err);
+        if (r > 0)
+            return BIND_(bind_text, buf->ptr, buf->len);
+        buf->len = 0;
+        break;
+    }
+    default:
+        break;
+    }
+    return bind_slow(cn, s, i, t, b->col, p, err, derr);
+}
+#undef BIND_
+
+/*
+ * The driver failed to bind step k of prog (its error in *be): a value of
+ * a later step that is refused wins (the error a check of every value
+ * before binding any gives), else the driver's error is the result.
+ */
+static BK__COLD bk_status bind_failed(bk__conn *cn, const bk__table *t, const char *obj,
+    const bk__bindop *prog, size_t k, size_t n, bk_status st, bk_error *be, bk_error **err)
+{
+    for (k++; k < n; k++) {
+        const bk__bindop *b = &prog[k];
+        if ((b->op & BK__BIND_OPT) &&
+                *(const bk_presence *)(obj + b->presence_offset) != BK_PRESENT)
+            continue;
+        bk_store_value v;
+        bk_status vst = value_of(&v, cn, t, &t->cols[b->col], obj + b->offset, b->col, err);
+        if (vst != BK_OK) {
+            bk_error_free(be);
+            return vst;
+        }
+    }
+    if (err)
+        *err = be;
+    else
+        bk_error_free(be);
+    return st;
+}
+
+/* bind_prog's loop, with the driver's *_rc binders when `rc`. */
+static BK__HOT_INLINE bk_status bind_prog_with(bk__conn *cn, bk_store_stmt *s,
+    const bk__table *t, const char *obj, const bk__bindop *prog, size_t n, bool rc,
+    bk_error **err)
+{
+    const bk_store_driver *d = cn->drv;
+    bk_error *be = NULL;
+    for (size_t k = 0; k < n; k++) {
+        const bk__bindop *b = &prog[k];
+        unsigned op = b->op;
+        int i = (int)k + 1, code;
+        bk_status st;
+        if (op & BK__BIND_OPT) {
+            if (*(const bk_presence *)(obj + b->presence_offset) != BK_PRESENT) {
+                if (!rc)
+                    st = d->bind_null(s, i, &be);
+                else if ((code = d->bind_null_rc(s, i)) != 0)
+                    st = bind_rc_failed(d, s, i, code, &be);
+                else
+                    st = BK_OK;
+            } else {
+                st = bind_one(cn, d, s, i, t, b, op & ~BK__BIND_OPT, obj + b->offset, rc, err,
+                    &be);
+            }
+        } else {
+            st = bind_one(cn, d, s, i, t, b, op, obj + b->offset, rc, err, &be);
+        }
+        if (st != BK_OK)   /* be: the driver's failure, else a refused value's (in err) */
+            return be ? bind_failed(cn, t, obj, prog, k, n, st, be, err) : st;
+    }
+    return BK_OK;
+}
+
+static bk_status bind_prog_rc(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+    const char *obj, const bk__bindop *prog, size_t n, bk_error **err)
+{
+    return bind_prog_with(cn, s, t, obj, prog, n, true, err);
+}
+
+static bk_status bind_prog_calls(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+    const char *obj, const bk__bindop *prog, size_t n, bk_error **err)
+{
+    return bind_prog_with(cn, s, t, obj, prog, n, false, err);
 }
 
 /*
- * Bind the columns idx[0..n) of the struct obj as parameters 1 .. n, in
- * one driver call. An optional field that is not present is NULL. Fails
- * as value_of (nothing is bound then), or as the driver.
+ * Bind a row of the struct obj with the program prog[0..n) as parameters
+ * 1 .. n, in one pass: each value is checked and handed to the driver at
+ * once, with its *_rc binders when it has them (a plain engine call each),
+ * else its bind_* (gathering the row into an array for bind_row first
+ * cost more than the calls). An optional field that is not present is
+ * NULL. Fails as value_of, or as the driver (see bind_failed).
+ */
+static inline bk_status bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+    const char *obj, const bk__bindop *prog, size_t n, bk_error **err)
+{
+    return cn->drv->bind_i64_rc ? bind_prog_rc(cn, s, t, obj, prog, n, err)
+                                : bind_prog_calls(cn, s, t, obj, prog, n, err);
+}
+
+/*
+ * Bind the columns idx[0..n) of the struct obj as parameters 1 .. n (the
+ * writes of a shape without a program of the table's: an update of named
+ * fields, a key alone). Fails as bind_prog.
  */
 static bk_status bind_cols(bk__conn *cn, bk_store_stmt *s, const bk__table *t, const char *obj,
     const size_t *idx, size_t n, bk_error **err)
 {
-    bk_store_value small[32], *vals = small;
-    if (n > 32 && !(vals = bk__malloc(n * sizeof(*vals))))
+    bk__bindop small[32], *own = NULL;
+    if (n > 32 && !(own = bk__malloc(n * sizeof(*own))))
         return bk__error_oom(err);
-    bk_status st = BK_OK;
-    for (size_t k = 0; k < n; k++) {
-        size_t ci = idx[k];
-        const bk__col *c = &t->cols[ci];
-        bk_store_value *o = &vals[k];
-        if (c->optional && *(const bk_presence *)(obj + c->presence_offset) != BK_PRESENT) {
-            o->type = BK_SQL_NULL;
-            continue;
-        }
-        if ((st = value_of(o, cn, t, c, obj + c->offset, ci, err)) != BK_OK)
-            break;
-    }
-    if (st == BK_OK)
-        st = bind_vals(cn->drv, s, 1, n, vals, err);
-    if (vals != small)
-        bk__free(vals);
+    bk_status st = bind_prog(cn, s, t, obj, bind_prog_make(own ? own : small, t, idx, n), n, err);
+    bk__free(own);
     return st;
 }
 
@@ -2377,8 +2554,8 @@ static bk_status read_row(const bk_store_driver *d, bk_store_stmt *s, const bk__
 
 /* ---- CRUD ---------------------------------------------------------------------------- */
 
-static bk_status data_prelude(bk_store *s, const bk_model *m, const void *obj, const char *fn,
-    bk__table **tb, bk_error **err)
+static BK__COLD bk_status data_prelude_slow(bk_store *s, const bk_model *m, const void *obj,
+    const char *fn, bk__table **tb, bk_error **err)
 {
     bk_status st = bk__store_check(s, fn, err);
     if (st != BK_OK)
@@ -2393,13 +2570,32 @@ static bk_status data_prelude(bk_store *s, const bk_model *m, const void *obj, c
     return BK_OK;
 }
 
+/*
+ * The checks of every data call: a live store (a transaction used from
+ * the thread that began it), a model handle, an object or key, the model
+ * registered on the store (*tb). Inline without a call but pthread_self
+ * (it is paid on every row); a failure goes to data_prelude_slow, which
+ * checks again, in order, for the exact error.
+ */
+static BK__HOT_INLINE bk_status data_prelude(bk_store *s, const bk_model *m, const void *obj,
+    const char *fn, bk__table **tb, bk_error **err)
+{
+    if (s && obj && bk__model_ok(m) &&
+            (s->magic == BK__MAGIC_TX ? pthread_equal(s->thread, pthread_self()) != 0
+                                      : s->magic == BK__MAGIC_STORE && !atomic_load(&s->closed)) &&
+            (*tb = bk__store_table(s->root, m)) != NULL)
+        return BK_OK;
+    return data_prelude_slow(s, m, obj, fn, tb, err);
+}
+
 /* data_prelude for a call that writes obj whole (insert, upsert): the
  * object is validated before any SQL runs. */
-static bk_status write_prelude(bk_store *s, const bk_model *m, void *obj, const char *fn,
-    bk__table **tb, bk_error **err)
+static BK__HOT_INLINE bk_status write_prelude(bk_store *s, const bk_model *m, void *obj,
+    const char *fn, bk__table **tb, bk_error **err)
 {
     bk_status st = data_prelude(s, m, obj, fn, tb, err);
-    return st == BK_OK ? bk__validate_obj(m, obj, 100, err) : st;
+    /* (a model without checks is valid: no call) */
+    return st == BK_OK && m->has_checks ? bk__validate_obj(m, obj, 100, err) : st;
 }
 
 static bk_status uuid_v7(unsigned char out[16], bk_error **err)
@@ -2436,6 +2632,35 @@ static bk_status step_done(const bk_store_driver *d, bk_store_stmt *s, bk_error 
     return st;
 }
 
+/* bk__conn_for for a write: a transaction's own connection inline (bulk
+ * writes run in one), the pool otherwise. */
+static BK__HOT_INLINE bk_status write_conn(bk__conn **out, bool *release, bk_store *s,
+    bk_error **err)
+{
+    if (s->magic == BK__MAGIC_TX) {
+        *out = s->conn;
+        *release = false;
+        return BK_OK;
+    }
+    return bk__conn_for(out, release, s, false, err);
+}
+
+/* bk__stmt_get for a write's fixed statement: the hit on its slot of the
+ * most recently used, idle statement (a loop of the same write) inline,
+ * the rest there. */
+static BK__HOT_INLINE bk_status write_stmt(bk__stmt **out, bk__conn *c, const bk__sql *sql,
+    bk_error **err)
+{
+    bk__stmt *e;
+    if (sql->slot && sql->slot < c->nslots && c->cap > 0 && (e = c->slots[sql->slot]) != NULL &&
+            e == c->lru_first && !e->busy) {
+        e->busy = true;
+        *out = e;
+        return BK_OK;
+    }
+    return bk__stmt_get(out, c, sql, err);
+}
+
 /*
  * Insert one object on connection c (validated by the caller). An integer
  * auto_id key that is 0 is left to the database and written back; a zero
@@ -2453,9 +2678,9 @@ static bk_status insert_one(bk__conn *c, const bk__table *t, char *obj, bk_error
     if (gen_uuid && (st = uuid_v7(((bk_uuid *)kp)->bytes, err)) != BK_OK)
         return st;
     bk__stmt *e = NULL;
-    if ((st = bk__stmt_get(&e, c, gen_int ? &t->ins_auto : &t->ins, err)) != BK_OK)
+    if ((st = write_stmt(&e, c, gen_int ? &t->ins_auto : &t->ins, err)) != BK_OK)
         goto done;
-    if ((st = bind_cols(c, e->s, t, obj, gen_int ? t->auto_order : t->all_order,
+    if ((st = bind_prog(c, e->s, t, obj, gen_int ? t->auto_prog : t->all_prog,
             gen_int ? t->ncols - 1 : t->ncols, err)) != BK_OK)
         goto done;
     if (gen_int) {
@@ -2493,7 +2718,7 @@ bk_status bk_store_insert(bk_store *store, const bk_model *model, void *obj, bk_
         return st;
     bk__conn *c;
     bool rel;
-    if ((st = bk__conn_for(&c, &rel, store, false, err)) != BK_OK)
+    if ((st = write_conn(&c, &rel, store, err)) != BK_OK)
         return st;
     st = insert_one(c, t, obj, err);
     if (rel)
@@ -2647,71 +2872,23 @@ static bk_status validate_fields(const bk__table *t, const bool *mask, const voi
     return bk__errors_finish(&acc, err);
 }
 
-bk_status bk_store_update(bk_store *store, const bk_model *model, void *obj,
-    const char *const *fields, size_t nfields, bk_error **err)
+/*
+ * Run an update (sql, bound with prog[0..n)) of obj, validated by the
+ * caller: BK_ENOTFOUND when no row has its key, BK_ECONFLICT when its
+ * version is stale; the version in obj is advanced on success.
+ */
+static BK__HOT_INLINE bk_status update_run(bk_store *store, const bk__table *t,
+    const bk__sql *sql, const bk__bindop *prog, size_t n, void *obj, bk_error **err)
 {
-    bk__table *t;
-    bk_status st = data_prelude(store, model, obj, "bk_store_update", &t, err);
-    if (st != BK_OK)
-        return st;
-    bool *mask = NULL;
-    size_t *order = NULL, norder = 0;
-    bk__sql dyn = { NULL, 0, 0, 0 };
-    const bk__sql *sql = &t->upd;
     bk__conn *c = NULL;
     bool rel = false;
     bk__stmt *e = NULL;
-    if (fields && nfields) {
-        if (!(mask = bk__calloc(t->ncols, sizeof(*mask))))
-            return bk__error_oom(err);
-        for (size_t k = 0; k < nfields && st == BK_OK; k++) {
-            const char *name = fields[k];
-            bool found = false;
-            if (!name) {
-                st = bk__error_set(err, BK_EINVAL, "bk_store_update: NULL field name");
-                break;
-            }
-            long top = bk_model_field_index(model, name);
-            for (size_t i = 0; i < t->ncols; i++)
-                if (strcmp(t->cols[i].name, name) == 0 ||
-                        (top >= 0 && t->cols[i].top == (size_t)top &&
-                         model->fields[top].flatten)) {
-                    found = true;
-                    if (i == t->pk)
-                        st = bk__error_set(err, BK_EINVAL, "bk_store_update: the primary key "
-                            "%s cannot be updated", name);
-                    mask[i] = true;
-                }
-            if (!found && st == BK_OK)
-                st = bk__error_set(err, BK_EINVAL, "bk_store_update: %s has no stored field "
-                    "\"%.64s\"", model->name, name);
-        }
-        if (st == BK_OK && (st = validate_fields(t, mask, obj, err)) == BK_OK) {
-            if (update_sql(&dyn, store->root->drv, t, mask) != BK_OK ||
-                    !(order = bk__malloc((t->ncols + 1) * sizeof(*order))))
-                st = bk__error_oom(err);
-            sql = &dyn;
-        }
-        /* the parameters: the named columns, then the key [and the version] */
-        for (size_t i = 0; st == BK_OK && i < t->ncols; i++)
-            if (i != t->pk && (long)i != t->version && mask[i])
-                order[norder++] = i;
-        if (st == BK_OK) {
-            order[norder++] = t->pk;
-            if (t->version >= 0)
-                order[norder++] = (size_t)t->version;
-        }
-    } else {
-        st = bk__validate_obj(model, obj, 100, err);
-    }
-    if (st != BK_OK)
+    bk_status st;
+    if ((st = write_conn(&c, &rel, store, err)) != BK_OK)
+        return st;
+    if ((st = write_stmt(&e, c, sql, err)) != BK_OK)
         goto done;
-    if ((st = bk__conn_for(&c, &rel, store, false, err)) != BK_OK)
-        goto done;
-    if ((st = bk__stmt_get(&e, c, sql, err)) != BK_OK)
-        goto done;
-    st = order ? bind_cols(c, e->s, t, obj, order, norder, err)
-               : bind_cols(c, e->s, t, obj, t->upd_order, t->nupd, err);
+    st = bind_prog(c, e->s, t, obj, prog, n, err);
     if (st == BK_OK)
         st = step_done(c->drv, e->s, err);
     if (st != BK_OK)
@@ -2734,10 +2911,79 @@ done:
     bk__stmt_put(c, e);
     if (rel)
         bk__conn_release(store->root, c);
+    return st;
+}
+
+/* bk_store_update of the named fields: their SQL and program made for the
+ * call, only their problems of validation. */
+static bk_status update_fields(bk_store *store, const bk_model *model, const bk__table *t,
+    void *obj, const char *const *fields, size_t nfields, bk_error **err)
+{
+    bk_status st = BK_OK;
+    bool *mask = NULL;
+    size_t *order = NULL, norder = 0;
+    bk__bindop *prog = NULL;
+    bk__sql dyn = { NULL, 0, 0, 0 };
+    if (!(mask = bk__calloc(t->ncols, sizeof(*mask))))
+        return bk__error_oom(err);
+    for (size_t k = 0; k < nfields && st == BK_OK; k++) {
+        const char *name = fields[k];
+        bool found = false;
+        if (!name) {
+            st = bk__error_set(err, BK_EINVAL, "bk_store_update: NULL field name");
+            break;
+        }
+        long top = bk_model_field_index(model, name);
+        for (size_t i = 0; i < t->ncols; i++)
+            if (strcmp(t->cols[i].name, name) == 0 ||
+                    (top >= 0 && t->cols[i].top == (size_t)top &&
+                     model->fields[top].flatten)) {
+                found = true;
+                if (i == t->pk)
+                    st = bk__error_set(err, BK_EINVAL, "bk_store_update: the primary key "
+                        "%s cannot be updated", name);
+                mask[i] = true;
+            }
+        if (!found && st == BK_OK)
+            st = bk__error_set(err, BK_EINVAL, "bk_store_update: %s has no stored field "
+                "\"%.64s\"", model->name, name);
+    }
+    if (st == BK_OK && (st = validate_fields(t, mask, obj, err)) == BK_OK) {
+        if (update_sql(&dyn, store->root->drv, t, mask) != BK_OK ||
+                !(order = bk__malloc((t->ncols + 1) * sizeof(*order))) ||
+                !(prog = bk__malloc((t->ncols + 1) * sizeof(*prog))))
+            st = bk__error_oom(err);
+    }
+    /* the parameters: the named columns, then the key [and the version] */
+    for (size_t i = 0; st == BK_OK && i < t->ncols; i++)
+        if (i != t->pk && (long)i != t->version && mask[i])
+            order[norder++] = i;
+    if (st == BK_OK) {
+        order[norder++] = t->pk;
+        if (t->version >= 0)
+            order[norder++] = (size_t)t->version;
+        st = update_run(store, t, &dyn, bind_prog_make(prog, t, order, norder), norder, obj,
+            err);
+    }
     bk__free(dyn.text);
+    bk__free(prog);
     bk__free(order);
     bk__free(mask);
     return st;
+}
+
+bk_status bk_store_update(bk_store *store, const bk_model *model, void *obj,
+    const char *const *fields, size_t nfields, bk_error **err)
+{
+    bk__table *t;
+    bk_status st = data_prelude(store, model, obj, "bk_store_update", &t, err);
+    if (st != BK_OK)
+        return st;
+    if (fields && nfields)
+        return update_fields(store, model, t, obj, fields, nfields, err);
+    if (model->has_checks && (st = bk__validate_obj(model, obj, 100, err)) != BK_OK)
+        return st;   /* (a model without checks is valid: no call) */
+    return update_run(store, t, &t->upd, t->upd_prog, t->nupd, obj, err);
 }
 
 bk_status bk_store_upsert(bk_store *store, const bk_model *model, void *obj, bk_error **err)
@@ -2748,7 +2994,7 @@ bk_status bk_store_upsert(bk_store *store, const bk_model *model, void *obj, bk_
         return st;
     bk__conn *c;
     bool rel;
-    if ((st = bk__conn_for(&c, &rel, store, false, err)) != BK_OK)
+    if ((st = write_conn(&c, &rel, store, err)) != BK_OK)
         return st;
     const bk__col *pk = &t->cols[t->pk];
     char *kp = (char *)obj + pk->offset;
@@ -2758,9 +3004,9 @@ bk_status bk_store_upsert(bk_store *store, const bk_model *model, void *obj, bk_
         st = insert_one(c, t, obj, err);    /* a new key: nothing to conflict with */
         goto done;
     }
-    if ((st = bk__stmt_get(&e, c, &t->ups, err)) != BK_OK)
+    if ((st = write_stmt(&e, c, &t->ups, err)) != BK_OK)
         goto done;
-    if ((st = bind_cols(c, e->s, t, obj, t->all_order, t->ncols, err)) != BK_OK)
+    if ((st = bind_prog(c, e->s, t, obj, t->all_prog, t->ncols, err)) != BK_OK)
         goto done;
     if (t->version >= 0) {
         if ((st = c->drv->step(e->s, err)) == BK_OK) {

@@ -94,6 +94,18 @@ typedef enum bk__colop {
     BK__COP_JSON               /* any other JSON column (ptr<Model>: NULL when NULL) */
 } bk__colop;
 
+/* One step of a bind program: a column of the write statements' order,
+ * flattened so the bind loop needs neither the order array nor the
+ * column's description (bk__col) but for its rare paths. */
+typedef struct bk__bindop {
+    size_t offset;             /* of the value, absolute */
+    size_t presence_offset;    /* absolute; valid if op has BK__BIND_OPT */
+    const bk__enum *enm;       /* BK__COP_ENUM: its names */
+    uint32_t col;              /* index in cols: slow paths, scratch slot */
+    uint8_t op;                /* bk__colop, | BK__BIND_OPT when optional */
+} bk__bindop;
+#define BK__BIND_OPT 0x80u
+
 /* One stored column: a declared field, or a field of a flattened model. */
 typedef struct bk__col {
     const char *name;          /* declared field name (borrowed from the model) */
@@ -125,6 +137,8 @@ typedef struct bk__table {
      * (all but the key) and upd; one allocation (all_order) */
     size_t *all_order, *auto_order, *upd_order;
     size_t nupd;
+    /* the same three orders as bind programs (one allocation: all_prog) */
+    bk__bindop *all_prog, *auto_prog, *upd_prog;
     uint32_t slot_base;        /* first statement slot (0: not registered) */
     char *select_list;         /* "a","b",... in column order */
     char *select_from;         /* SELECT <select_list> FROM "t" */

@@ -215,6 +215,32 @@ static bk_status s_bind_blob(bk_store_stmt *s, int i, const void *v, size_t n, b
         err);
 }
 
+/* The write path's binders (driver version 4): the sqlite3_bind_* call
+ * alone, its result code handed back (to s_bind_error on failure). */
+static int s_bind_null_rc(bk_store_stmt *s, int i) { return sqlite3_bind_null(ST(s), i); }
+static int s_bind_i64_rc(bk_store_stmt *s, int i, int64_t v)
+{
+    return sqlite3_bind_int64(ST(s), i, (sqlite3_int64)v);
+}
+static int s_bind_f64_rc(bk_store_stmt *s, int i, double v)
+{
+    return sqlite3_bind_double(ST(s), i, v);
+}
+static int s_bind_text_rc(bk_store_stmt *s, int i, const char *v, size_t n)
+{
+    return sqlite3_bind_text64(ST(s), i, v ? v : "", (sqlite3_uint64)n, SQLITE_STATIC,
+        SQLITE_UTF8);
+}
+static int s_bind_blob_rc(bk_store_stmt *s, int i, const void *v, size_t n)
+{
+    return sqlite3_bind_blob64(ST(s), i, v ? v : "", (sqlite3_uint64)n, SQLITE_STATIC);
+}
+static bk_status s_bind_error(bk_store_stmt *s, int i, int code, bk_error **err)
+{
+    BK__UNUSED(i);
+    return bind_rc(s, code, err);
+}
+
 /* Bind a row of values: the sqlite3_bind_* calls one after the other,
  * without a driver call per value. */
 static bk_status s_bind_row(bk_store_stmt *s, int first, int n, const bk_store_value *vals,
@@ -487,4 +513,10 @@ const bk_store_driver bk__sqlite_driver = {
     .find_function = "instr",
     .row = s_row,
     .bind_row = s_bind_row,
+    .bind_null_rc = s_bind_null_rc,
+    .bind_i64_rc = s_bind_i64_rc,
+    .bind_f64_rc = s_bind_f64_rc,
+    .bind_text_rc = s_bind_text_rc,
+    .bind_blob_rc = s_bind_blob_rc,
+    .bind_error = s_bind_error,
 };

@@ -23,6 +23,7 @@
  */
 #include "test_util.h"
 #include "test_pg.h"
+#include "store_internal.h"   /* bk__sqlite_driver: copies as older driver versions */
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
@@ -625,6 +626,72 @@ static void insert_get_round_trip_every_kind(void **state)
     bk_clear(g_user, &u);
     assert_int_equal(count_all(s, g_user), 13);
     bk_store_close(s);
+}
+
+/* Drivers of versions 1 to 3 (no *_rc binders: the core binds with
+ * bind_*) write and read as version 4 does, refused values alike; a
+ * version-4 driver with some of the *_rc binders only is refused. */
+static void drivers_of_every_version_write_alike(void **state)
+{
+    (void)state;
+    static const char *const schemes[4] = { "sqlitev1", "sqlitev2", "sqlitev3", "sqlitev4" };
+    static bk_store_driver drv[4];
+    static bool registered;
+    if (!registered) {
+        bk_store_driver half = bk__sqlite_driver;
+        half.scheme = "sqlitehalf";
+        half.bind_error = NULL;
+        FAILS(BK_EINVAL, bk_store_register_driver(&half, E));
+        for (int v = 0; v < 4; v++) {
+            drv[v] = bk__sqlite_driver;
+            drv[v].version = (unsigned)v + 1;
+            drv[v].scheme = schemes[v];
+            OK(bk_store_register_driver(&drv[v], E));
+        }
+        registered = true;
+    }
+    for (int v = 0; v < 4; v++) {
+        char uri[64];
+        snprintf(uri, sizeof(uri), "%s::memory:", schemes[v]);
+        bk_store *s = NULL;
+        OK(bk_store_open(&s, uri, NULL, E));
+        OK(bk_store_register(s, g_user, "users", E));
+        for (int i = 0; i < 6; i++) {
+            User u, back;
+            user_fill(&u, i);
+            OK(bk_store_insert(s, g_user, &u, E));
+            OK(bk_store_get(&back, s, g_user, &u.id, E));
+            user_eq(&u, &back);
+            bk_clear(g_user, &back);
+            u.score += 0.25;                     /* every column, then named ones */
+            u.nick_p = i % 2 ? BK_NULL : u.nick_p;
+            OK(bk_store_update(s, g_user, &u, NULL, 0, E));
+            u.age += 1;
+            const char *const fields[] = { "age" };
+            OK(bk_store_update(s, g_user, &u, fields, 1, E));
+            OK(bk_store_get(&back, s, g_user, &u.id, E));
+            if (u.nick_p != BK_PRESENT) {
+                bk_free(u.nick);
+                u.nick = NULL;
+            }
+            user_eq(&u, &back);
+            bk_clear(g_user, &back);
+            bk_clear(g_user, &u);
+        }
+        User w;
+        user_fill(&w, 7);
+        w.score = NAN;
+        bk_error *err = NULL;
+        assert_int_equal(bk_store_insert(s, g_user, &w, &err), BK_EVALIDATION);
+        assert_non_null(strstr(bk_error_message(err), "finite"));
+        bk_error_free(err);
+        w.score = 1;
+        w.role = (Role)9;
+        FAILS(BK_EVALIDATION, bk_store_insert(s, g_user, &w, E));
+        assert_int_equal(count_all(s, g_user), 6);
+        bk_clear(g_user, &w);
+        bk_store_close(s);
+    }
 }
 
 static void errors_map_to_exact_codes(void **state)
@@ -2029,6 +2096,7 @@ int main(void)
         cmocka_unit_test(register_creates_the_table_with_the_type_mapping),
         cmocka_unit_test(insert_get_round_trip_every_kind),
         cmocka_unit_test(errors_map_to_exact_codes),
+        cmocka_unit_test(drivers_of_every_version_write_alike),
         cmocka_unit_test(update_all_named_and_versioned),
         cmocka_unit_test(upsert_inserts_then_updates),
         cmocka_unit_test(insert_many_is_all_or_nothing),
