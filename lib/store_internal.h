@@ -272,8 +272,27 @@ bk_status bk__schema_ensure(bk__conn *c, const bk__table *t, bk_error **err);
 bk_status bk__schema_create_sql(bk_buf *out, const bk_store_driver *drv, const bk__table *t,
     bool if_not_exists);
 
+/* ---- reading rows (store.c), for the built-in adapters' row readers ---------------- */
+/* Decode value v (result column c of t) into obj: every case, with the
+ * exact errors (NULL, a class or a range that does not fit, bad text). */
+bk_status bk__store_read_col(const bk_store_value *v, const bk__table *t, const bk__col *c,
+    char *obj, bk_error **err);
+/*
+ * A built-in adapter's row reader: the current row of s (every column of t,
+ * in order) straight into obj, which the caller zeroed, with the core's
+ * rules (what bk__store_read_col accepts and refuses, the same errors;
+ * store_text.h has the text check inline);
+ * each value read is also left in vals (room for t->ncols), valid until
+ * the statement moves. On failure obj may be partly filled: the caller
+ * clears it.
+ */
+typedef bk_status (*bk__row_reader)(bk_store_stmt *s, const bk__table *t, char *obj,
+    bk_store_value *vals, bk_error **err);
+
 /* ---- drivers (store_sqlite.c) ------------------------------------------------------ */
 extern const bk_store_driver bk__sqlite_driver;
+/* Its row reader: one pass per row, column ops read natively. */
+extern const bk__row_reader bk__sqlite_read_row;
 /* The PostgreSQL driver (store_pg.c), for "postgresql:" and "postgres:". */
 extern const bk_store_driver bk__pg_driver;
 extern const bk_store_driver bk__pg_driver_alias;

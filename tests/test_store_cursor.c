@@ -13,6 +13,7 @@
  * byte sits in texts of every length around the check's block sizes.
  */
 #include "test_util.h"
+#include <unistd.h>
 #include "store_internal.h"   /* bk__store_query_text: rows written by hand */
 
 typedef struct {
@@ -399,6 +400,170 @@ static void text_is_checked_at_every_position(void **state)
     bk_store_close(s);
 }
 
+/* ---- the SQLite row reader against the generic path ------------------------------- */
+
+typedef struct {
+    int64_t id;
+    int32_t i32;
+    bool flag;
+    double f;
+    char *s;
+    int role;
+    bk_strs tags;
+    int8_t i8;
+    uint64_t u64;
+    int32_t oi;
+    bk_presence oi_p;
+    char *os;
+    bk_presence os_p;
+    float f32;
+} Wide;
+
+static const char *const WIDE_ROLES[] = { "admin", "member", "guest", "ad", NULL };
+
+static const bk_field WIDE_FIELDS[] = {
+    BK_FIELD(Wide, id,   BK_I64, .primary_key = true),
+    BK_FIELD(Wide, i32,  BK_I32),
+    BK_FIELD(Wide, flag, BK_BOOL),
+    BK_FIELD(Wide, f,    BK_F64),
+    BK_FIELD(Wide, s,    BK_STR),
+    BK_ENUM (Wide, role, WIDE_ROLES),
+    BK_LIST (Wide, tags, BK_STR),
+    BK_FIELD(Wide, i8,   BK_I8),
+    BK_FIELD(Wide, u64,  BK_U64),
+    BK_FIELD(Wide, oi,   BK_I32, BK_PRESENCE(Wide, oi_p)),
+    BK_FIELD(Wide, os,   BK_STR, BK_PRESENCE(Wide, os_p)),
+    BK_FIELD(Wide, f32,  BK_F32),
+};
+static const bk_model_def WIDE_DEF = BK_MODEL_DEF(Wide, WIDE_FIELDS);
+
+/* What a read gave: the status, the error's text, the object as JSON. */
+static void read_outcome(bk_store *s, const bk_model *m, char *out, size_t cap)
+{
+    Wide w;
+    int64_t id = 1;
+    bk_error *err = NULL;
+    bk_status st = bk_store_get(&w, s, m, &id, &err);
+    if (st != BK_OK) {
+        Wide zero;
+        memset(&zero, 0, sizeof(zero));
+        assert_memory_equal(&w, &zero, sizeof(w));     /* cleared, never half-filled */
+        snprintf(out, cap, "%s %s", bk_status_name(st), bk_error_message(err));
+        bk_error_free(err);
+        return;
+    }
+    char *json = NULL;
+    assert_int_equal(bk_json_encode(&json, NULL, m, &w, NULL, &err), BK_OK);
+    snprintf(out, cap, "OK %s", json);
+    bk_free(json);
+    /* and through a cursor (the reader leaves the key for the token) */
+    bk_query *q = NULL;
+    bk_cursor *c = NULL;
+    char *tok = NULL;
+    bk_clear(m, &w);
+    assert_int_equal(bk_query_new(&q, s, m, &err), BK_OK);
+    assert_int_equal(bk_query_run(&c, q, &err), BK_OK);
+    assert_int_equal(bk_cursor_next(c, &w, &err), BK_OK);
+    assert_int_equal(bk_cursor_token(&tok, c, &err), BK_OK);
+    bk_free(tok);
+    bk_cursor_free(c);
+    bk_query_free(q);
+    bk_clear(m, &w);
+}
+
+/*
+ * Values written by another program into every kind of column the SQLite
+ * reader reads natively (and the ones it hands on): the fitting ones, and
+ * NULL, other classes, integers out of range, text that is not UTF-8 or
+ * holds NUL, names not in the enum, JSON not in our encoding; each read
+ * through SQLite's reader and through a copy of the driver (which the core
+ * reads generically, value by value), with the same outcome: the same
+ * object, or the same error.
+ */
+static void the_sqlite_reader_reads_like_the_generic_path(void **state)
+{
+    (void)state;
+    static bk_store_driver copy;
+    static bool registered;
+    bk_error *err = NULL;
+    if (!registered) {
+        copy = bk__sqlite_driver;
+        copy.scheme = "sqlitegeneric";
+        assert_int_equal(bk_store_register_driver(&copy, &err), BK_OK);
+        registered = true;
+    }
+    bk_model *m = NULL;
+    assert_int_equal(bk_model_new(&m, &WIDE_DEF, &err), BK_OK);
+    char path[] = "/tmp/bk-reader-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char uri[64], guri[80];
+    snprintf(uri, sizeof(uri), "sqlite:%s", path);
+    snprintf(guri, sizeof(guri), "sqlitegeneric:%s", path);
+    bk_store *fast = NULL, *gen = NULL;
+    assert_int_equal(bk_store_open(&fast, uri, NULL, &err), BK_OK);
+    assert_int_equal(bk_store_register(fast, m, "wide", &err), BK_OK);
+    assert_int_equal(bk_store_open(&gen, guri, NULL, &err), BK_OK);
+    assert_int_equal(bk_store_register(gen, m, "wide", &err), BK_OK);
+    char *tags[] = { "a", "b" };
+    Wide w = { 1, 7, true, 1.5, "text", 1, { tags, 2 }, -3, 9, 4, BK_PRESENT, "o", BK_PRESENT,
+        2.5f };
+    assert_int_equal(bk_store_insert(fast, m, &w, &err), BK_OK);
+    static const char *const cols[] = { "i32", "flag", "f", "s", "role", "tags", "i8", "u64",
+        "oi", "os", "f32" };
+    static const char *const vals[] = {
+        "NULL", "0", "1", "2", "-1", "127", "128", "-129", "2147483647", "2147483648",
+        "-2147483648", "-2147483649", "9223372036854775807", "-9223372036854775808",
+        "0.0", "1.5", "-2.25", "1e300", "'1'", "'12'", "'abc'", "''", "'admin'", "'ad'",
+        "'adm'", "'guest'", "'GUEST'", "X''", "X'61'", "CAST(X'61626300' AS TEXT)",
+        "CAST(X'c3a9' AS TEXT)", "CAST(X'c3' AS TEXT)", "CAST(X'eda080' AS TEXT)",
+        "'[]'", "'[\"x\"]'", "'[\"x\",\"y\"]'", "'[\"a\\\"b\"]'", "'[ \"x\"]'", "'[\"x\",]'",
+        "'[1]'", "'{}'", "'[\"\\u00e9\"]'", "'[\"h\u00e9\"]'",
+        "CAST(X'5b2261ff225d' AS TEXT)", "'[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\","
+        "\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]'",
+    };
+    size_t compared = 0, refused = 0;
+    for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+        for (size_t v = 0; v < sizeof(vals) / sizeof(vals[0]); v++) {
+            char sql[600], *out = NULL, a[1024], b[1024];
+            snprintf(sql, sizeof(sql), "UPDATE wide SET \"%s\" = %s WHERE id = 1", cols[c],
+                vals[v]);
+            if (bk__store_query_text(&out, fast, sql, &err) != BK_OK) {
+                /* the table refuses it (NOT NULL): no other program writes it */
+                assert_non_null(strstr(bk_error_message(err), "NOT NULL"));
+                bk_error_free(err);
+                err = NULL;
+                continue;
+            }
+            bk_free(out);
+            read_outcome(fast, m, a, sizeof(a));
+            read_outcome(gen, m, b, sizeof(b));
+            if (strcmp(a, b) != 0)
+                fail_msg("column %s = %s: reader \"%s\", generic \"%s\"", cols[c], vals[v], a, b);
+            compared++;
+            refused += strncmp(a, "OK ", 3) != 0;
+        }
+        /* back to a value that fits */
+        char sql[200], *out = NULL;
+        static const char *const good[] = { "7", "1", "1.5", "'text'", "'member'", "'[]'", "-3",
+            "9", "4", "'o'", "2.5" };
+        snprintf(sql, sizeof(sql), "UPDATE wide SET \"%s\" = %s WHERE id = 1", cols[c], good[c]);
+        assert_int_equal(bk__store_query_text(&out, fast, sql, &err), BK_OK);
+        bk_free(out);
+    }
+    assert_true(refused > 100 && compared > refused + 100);
+    bk_store_close(fast);
+    bk_store_close(gen);
+    bk_model_unref(m);
+    unlink(path);
+    char side[80];
+    snprintf(side, sizeof(side), "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+}
+
 int main(void)
 {
     bk_error *err = NULL;
@@ -413,6 +578,7 @@ int main(void)
         cmocka_unit_test(empty_string_values_outlive_the_query),
         cmocka_unit_test(text_is_checked_at_every_position),
         cmocka_unit_test(mixed_text_is_checked_like_the_reference),
+        cmocka_unit_test(the_sqlite_reader_reads_like_the_generic_path),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     bk_model_unref(g_item);

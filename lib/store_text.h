@@ -1,0 +1,526 @@
+/*
+ * store_text.h - the store's byte tests on text it binds and reads back:
+ * word-at-a-time tests, the UTF-8-without-NUL check of text read from a
+ * database, and the short-string copy. Inline, for store.c and for the
+ * built-in adapters' row readers (one reading of the rules, inlined where
+ * a row is decoded). Internal.
+ */
+#ifndef BK_STORE_TEXT_H
+#define BK_STORE_TEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include "internal.h"
+
+/* ---- word-at-a-time byte tests ------------------------------------------------------------ */
+
+#define BK__ONES 0x0101010101010101ull
+#define BK__HIGH 0x8080808080808080ull
+
+/* Nonzero iff some byte of w is zero (exact as to whether any byte is,
+ * not which). */
+static inline uint64_t swar_zero(uint64_t w) { return (w - BK__ONES) & ~w & BK__HIGH; }
+
+/* Nonzero iff some byte of w is NUL or >= 0x80. */
+static inline uint64_t swar_nul_high(uint64_t w) { return (w & BK__HIGH) | swar_zero(w); }
+
+/* Whether test(word) is zero for every 8-byte word of s[0..n): the last
+ * word overlaps the one before. False for n < 8 after a byte test below. */
+#define SWAR_ALL_CLEAR(s, n, test, byte_bad, out)                              \
+    do {                                                                       \
+        const char *s_ = (s);                                                  \
+        size_t n_ = (n), i_ = 0;                                               \
+        uint64_t w_, acc_ = 0;                                                 \
+        if (n_ >= 8) {                                                         \
+            for (; i_ + 8 <= n_; i_ += 8) {                                    \
+                memcpy(&w_, s_ + i_, 8);                                       \
+                acc_ |= test(w_);                                              \
+            }                                                                  \
+            if (i_ < n_) {                                                     \
+                memcpy(&w_, s_ + n_ - 8, 8);                                   \
+                acc_ |= test(w_);                                              \
+            }                                                                  \
+            (out) = acc_ == 0;                                                 \
+        } else {                                                               \
+            bool ok_ = true;                                                   \
+            for (; i_ < n_ && ok_; i_++) {                                     \
+                unsigned char b_ = (unsigned char)s_[i_];                      \
+                ok_ = !(byte_bad);                                             \
+            }                                                                  \
+            (out) = ok_;                                                       \
+        }                                                                      \
+    } while (0)
+
+/* s[0..n) is all bytes 0x01..0x7f (no NUL, ASCII: valid UTF-8). */
+static inline bool plain_ascii(const char *s, size_t n)
+{
+    bool ok;
+    SWAR_ALL_CLEAR(s, n, swar_nul_high, b_ == 0 || b_ >= 0x80, ok);
+    return ok;
+}
+
+
+#if defined(__GNUC__)
+#define BK__HOT_INLINE inline __attribute__((always_inline))
+#define BK__COLD __attribute__((noinline, cold))
+#else
+#define BK__HOT_INLINE inline
+#define BK__COLD
+#endif
+
+
+/* UTF-8 check with an ASCII fast path (8 bytes a step). */
+static inline bool utf8_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+        p += 8;
+    }
+    /* ASCII and two-byte sequences here (accented Latin text); a three- or
+     * four-byte lead (or an invalid byte) goes to the full validator */
+    while (p < e) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+        } else if (c >= 0xC2 && c < 0xE0) {
+            if (e - p < 2 || (p[1] & 0xC0) != 0x80)
+                return false;
+            p += 2;
+        } else {
+            return bk__utf8_valid(p, (size_t)(e - p));
+        }
+    }
+    return true;
+}
+
+#if !defined(__SSE2__)
+/* Index of the lowest flagged byte of a nonzero SWAR mask (little-endian
+ * load: the first byte in memory; for swar_zero and swar_nul_high the
+ * lowest flag is always exact). */
+static inline unsigned swar_first(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(m) >> 3;
+#else
+    unsigned i = 0;
+    while (!(m & 0x80u)) {
+        m >>= 8;
+        i++;
+    }
+    return i;
+#endif
+}
+#endif
+
+/*
+ * s[0..n) is valid UTF-8 without NUL (text we may return as a C string):
+ * one pass over ASCII in blocks (16 bytes a step with SSE2, else 8), a
+ * block holding a NUL or a non-ASCII byte jumping to that byte; two- and
+ * three-byte sequences are checked in place (the rules of
+ * bk__utf8_valid: no overlong forms, no surrogates) and the blocks resume
+ * after them; the last partial block is checked as the block ending the
+ * text (overlapping checked bytes, which are masked out), a text shorter
+ * than a block as one block made of its bytes. NUL, four-byte sequences
+ * and invalid bytes go to the full validator.
+ */
+#if defined(__SSE2__)
+/* bit i set: byte i of v is NUL or not ASCII */
+static inline unsigned sse_nul_high(__m128i v)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+}
+static inline unsigned ctz32(unsigned m)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctz(m);
+#else
+    unsigned i = 0;
+    while (!(m & 1u)) {
+        m >>= 1;
+        i++;
+    }
+    return i;
+#endif
+}
+#endif
+
+#if defined(__SSE2__)
+/*
+ * p at a NUL or non-ASCII byte of [p, e): a two- or three-byte sequence
+ * moves *pp past it (true); anything else (NUL, a four-byte lead, an
+ * invalid byte, a bad or cut sequence) returns false with *ok the verdict
+ * on the rest of the text.
+ */
+static inline bool text_seq(const unsigned char **pp, const unsigned char *e, bool *ok)
+{
+    const unsigned char *p = *pp;
+    unsigned c = *p;
+    if (c >= 0xC2 && c < 0xE0) {                /* U+0080..U+07FF */
+        if (e - p < 2 || (p[1] & 0xC0) != 0x80) {
+            *ok = false;
+            return false;
+        }
+        *pp = p + 2;
+        return true;
+    }
+    if (c >= 0xE0 && c < 0xF0) {                /* U+0800..U+FFFF, no surrogates */
+        if (e - p < 3) {
+            *ok = false;
+            return false;
+        }
+        unsigned c1 = p[1];
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        if (c1 < lo || c1 > hi || (p[2] & 0xC0) != 0x80) {
+            *ok = false;
+            return false;
+        }
+        *pp = p + 3;
+        return true;
+    }
+    *ok = c != 0 && !memchr(p, 0, (size_t)(e - p)) && bk__utf8_valid(p, (size_t)(e - p));
+    return false;
+}
+
+/*
+ * The flagged bytes (NUL or not ASCII) of the text from `base`, bit i for
+ * base[i] (f exact: every other byte there is ASCII, not NUL), checked in
+ * order, each sequence skipping the flags of its continuation bytes.
+ * *end: where the sequences checked end (past base + 16 when the last
+ * one crosses it). False with *ok the verdict when one is not a two- or
+ * three-byte sequence.
+ */
+static inline bool text_flags(const unsigned char *base, const unsigned char *e, uint32_t f,
+    const unsigned char **end, bool *ok)
+{
+    const unsigned char *p = base;
+    do {
+        p = base + ctz32(f);
+        if (!text_seq(&p, e, ok))
+            return false;
+        size_t k = (size_t)(p - base);
+        f = k < 32 ? f & (0xffffffffu << k) : 0;
+    } while (f);
+    *end = p;
+    return true;
+}
+
+static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + n, *q;
+    bool ok = true;
+    if (n < 8) {
+        /* one word of the bytes (overlapping loads), the rest spaces */
+        uint64_t w;
+        if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, p, 4);
+            memcpy(&b, e - 4, 4);
+            w = (uint64_t)a << 32 | b;
+        } else if (n) {
+            w = 0x2020202020000000ull | p[0] | (uint64_t)p[n >> 1] << 8 |
+                (uint64_t)p[n - 1] << 16;
+        } else {
+            return true;
+        }
+        if (!swar_nul_high(w))
+            return true;
+        /* byte by byte */
+        while (p < e) {
+            if (*p - 1u < 0x7fu)
+                p++;
+            else if (!text_seq(&p, e, &ok))
+                return ok;
+        }
+        return true;
+    }
+    if (n < 16) {
+        /* the first 8 bytes and the last 8 as one block; the flags as
+         * offsets in the text (the overlap flagged twice, at one offset) */
+        unsigned m = sse_nul_high(_mm_unpacklo_epi64(
+            _mm_loadl_epi64((const __m128i *)(const void *)p),
+            _mm_loadl_epi64((const __m128i *)(const void *)(e - 8))));
+        if (!m)
+            return true;
+        uint32_t f = (m & 0xffu) | (uint32_t)(m >> 8) << (n - 8);
+        return text_flags(p, e, f, &q, &ok) || ok;
+    }
+    /* 16 bytes a step; a block with flags has them all checked in place,
+     * the next block starting after them */
+    while (e - p >= 16) {
+        unsigned m = sse_nul_high(_mm_loadu_si128((const __m128i *)(const void *)p));
+        if (!m) {
+            p += 16;
+            continue;
+        }
+        if (!text_flags(p, e, m, &q, &ok))
+            return ok;
+        p = q - p > 16 ? q : p + 16;
+    }
+    if (p == e)
+        return true;
+    /* the last 16 bytes, without those before p (checked) */
+    const unsigned char *t = e - 16;
+    unsigned m = sse_nul_high(_mm_loadu_si128((const __m128i *)(const void *)t)) &
+        (0xffffu << (unsigned)(p - t));
+    if (!m)
+        return true;
+    return text_flags(t, e, m, &q, &ok) || ok;
+}
+#else
+static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    uint64_t w;
+    if (n < 8) {
+        /* one word of the bytes (overlapping loads), the rest spaces */
+        if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, p, 4);
+            memcpy(&b, e - 4, 4);
+            w = (uint64_t)a << 32 | b;
+        } else if (n) {
+            w = 0x2020202020000000ull | p[0] | (uint64_t)p[n >> 1] << 8 |
+                (uint64_t)p[n - 1] << 16;
+        } else {
+            return true;
+        }
+        if (!swar_nul_high(w))
+            return true;
+        goto bytes;
+    }
+#if defined(__SSE2__)
+    if (n < 16) {
+        /* the first 8 bytes and the last 8 as one block */
+        unsigned m = sse_nul_high(_mm_unpacklo_epi64(
+            _mm_loadl_epi64((const __m128i *)(const void *)p),
+            _mm_loadl_epi64((const __m128i *)(const void *)(e - 8))));
+        if (!m)
+            return true;
+        /* the first flagged byte (the first 8 are clean when none is there) */
+        p = m & 0xffu ? p + ctz32(m) : e - 16 + ctz32(m);
+        goto one;
+    }
+    for (;;) {
+        unsigned m;
+        while (e - p >= 16) {
+            if ((m = sse_nul_high(_mm_loadu_si128((const __m128i *)(const void *)p))) != 0) {
+                p += ctz32(m);
+                goto one;
+            }
+            p += 16;
+        }
+        if (p == e)
+            return true;
+        if (n >= 16) {
+            /* the last 16 bytes, without those before p (checked) */
+            const unsigned char *t = e - 16;
+            m = sse_nul_high(_mm_loadu_si128((const __m128i *)(const void *)t)) &
+                (0xffffu << (unsigned)(p - t));
+            if (!m)
+                return true;
+            p = t + ctz32(m);
+            goto one;
+        }
+#else
+    for (;;) {
+        uint64_t m;
+        while (e - p >= 8) {
+            memcpy(&w, p, 8);
+            if ((m = swar_nul_high(w)) != 0) {
+                p += swar_first(m);
+                goto one;
+            }
+            p += 8;
+        }
+        if (p == e)
+            return true;
+        if (n >= 8) {
+            memcpy(&w, e - 8, 8);
+            if (!swar_nul_high(w))
+                return true;
+        }
+#endif
+    bytes:
+        /* a few bytes left, one of them NUL or not ASCII: byte by byte */
+        while (p < e && *p - 1u < 0x7fu)
+            p++;
+        if (p == e)
+            return true;
+    one: {
+            unsigned c = *p;   /* NUL or not ASCII */
+            if (c >= 0xC2 && c < 0xE0) {            /* U+0080..U+07FF */
+                if (e - p < 2 || (p[1] & 0xC0) != 0x80)
+                    return false;
+                p += 2;
+                continue;
+            }
+            if (c >= 0xE0 && c < 0xF0) {            /* U+0800..U+FFFF, no surrogates */
+                if (e - p < 3)
+                    return false;
+                unsigned c1 = p[1];
+                unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+                if (c1 < lo || c1 > hi || (p[2] & 0xC0) != 0x80)
+                    return false;
+                p += 3;
+                continue;
+            }
+            return c != 0 && !memchr(p, 0, (size_t)(e - p)) &&
+                bk__utf8_valid(p, (size_t)(e - p));
+        }
+    }
+}
+
+#endif
+
+/* A string's copy (n bytes and a NUL); NULL when out of memory. Short
+ * strings (most of a row's) are copied inline, with two overlapping loads
+ * and stores, without a call to memcpy. */
+static inline char *str_copy(const char *s, size_t n)
+{
+    char *cp = bk__malloc(n + 1);
+    if (!cp)
+        return NULL;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(cp, &a, 8);
+        memcpy(cp + n - 8, &b, 8);
+#if defined(__SSE2__)
+    } else if (n > 16 && n <= 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+        _mm_storeu_si128((__m128i *)(void *)cp, a);
+        _mm_storeu_si128((__m128i *)(void *)(cp + n - 16), b);
+#endif
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(cp, &a, 4);
+        memcpy(cp + n - 4, &b, 4);
+    } else if (n < 4) {
+        if (n) {
+            cp[0] = s[0];
+            cp[n >> 1] = s[n >> 1];
+            cp[n - 1] = s[n - 1];
+        }
+    } else {
+        memcpy(cp, s, n);
+    }
+    cp[n] = '\0';
+    return cp;
+}
+
+/* *out = a copy of s[0..n) (bk__malloc) when it is valid UTF-8 without NUL:
+ * 1; 0 when it is not (nothing allocated); -1 when out of memory. */
+static BK__HOT_INLINE int text_dup(char **out, const char *s, size_t n)
+{
+    if (!text_ok(s, n))
+        return 0;
+    return (*out = str_copy(s, n)) != NULL ? 1 : -1;
+}
+
+/* Byte classes of a JSON string of our encoding: 0 plain ASCII,
+ * 1 the closing quote, 2 what needs an escape (the fast path gives up),
+ * 4 a byte of a multi-byte UTF-8 sequence (checked afterwards). */
+static const unsigned char k_jclass[256] = {
+    2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2, 2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+    0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,2,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4, 4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+};
+
+/*
+ * Fast path for the most common JSON column, a list of strings written by
+ * our encoder: ["a","b"] with no whitespace and no escapes. Returns 1 when
+ * it decoded, 0 when the text is anything else (the generic decoder then
+ * reads it, with its exact errors), -1 on OOM. Strings are checked UTF-8,
+ * as the decoder would. One scan per string (a byte-class table), then
+ * its copy.
+ */
+static inline int fast_strs(bk_strs *out, const char *p, size_t n)
+{
+    if (n < 2 || p[0] != '[' || p[n - 1] != ']')
+        return 0;
+    if (n == 2)
+        return 1;
+    /* up to 16 items kept on the stack, then copied out */
+    char *small[16];
+    char **items = small;
+    size_t count = 0, cap = 16, i = 1, last = n - 1;
+    const unsigned char *u = (const unsigned char *)p;
+    int r = 0;
+    for (;;) {
+        if (u[i] != '"')
+            goto out;
+        size_t from = ++i;
+        unsigned seen = 0;
+        for (;; i++) {
+            if (i >= last)
+                goto out;
+            unsigned k = k_jclass[u[i]];
+            if (k == 1)
+                break;
+            seen |= k;
+        }
+        if (seen & 2)
+            goto out;                     /* an escape or a control character */
+        if ((seen & 4) && !utf8_ok(p + from, i - from))
+            goto out;
+        if (count == cap) {
+            char **grown = bk__malloc(cap * 2 * sizeof(char *));
+            if (!grown) {
+                r = -1;
+                goto out;
+            }
+            memcpy(grown, items, count * sizeof(char *));
+            if (items != small)
+                bk__free(items);
+            items = grown;
+            cap *= 2;
+        }
+        char *str = str_copy(p + from, i - from);
+        if (!str) {
+            r = -1;
+            goto out;
+        }
+        items[count++] = str;
+        i++;
+        if (i == last)
+            break;
+        if (u[i] != ',')
+            goto out;
+        i++;
+    }
+    char **final = items;
+    if (items == small && !(final = bk__malloc(count * sizeof(char *)))) {
+        r = -1;
+        goto out;
+    }
+    if (final != items)
+        memcpy(final, items, count * sizeof(char *));
+    out->items = final;
+    out->len = count;
+    return 1;
+out:
+    for (size_t k = 0; k < count; k++)
+        bk__free(items[k]);
+    if (items != small)
+        bk__free(items);
+    return r;
+}
+
+#endif
