@@ -192,16 +192,12 @@ static bool driver_complete(const bk_store_driver *d)
         d->bind_null && d->bind_i64 && d->bind_f64 && d->bind_text && d->bind_blob && d->step &&
         d->column_count && d->column_type_of && d->column_i64 && d->column_f64 &&
         d->column_text && d->column_blob && d->reset && d->finalize && d->changes &&
-        d->table_info && d->begin_exclusive && d->begin && d->find_function &&
-        (d->version < 4 || (d->bind_null_rc && d->bind_i64_rc && d->bind_f64_rc &&
-                d->bind_text_rc && d->bind_blob_rc && d->bind_error) ||
-            (!d->bind_null_rc && !d->bind_i64_rc && !d->bind_f64_rc && !d->bind_text_rc &&
-                !d->bind_blob_rc && !d->bind_error));
+        d->table_info && d->begin_exclusive && d->begin && d->find_function;
 }
 
-/* Version-1 drivers end at `row`, version 2 at `bind_row`, version 3 at
- * `zero_literal`: they are registered as a copy with the later members
- * NULL (the core reads every member). */
+/* Version-1 drivers end at `row`, version 2 at `bind_row`: they are
+ * registered as a copy with the later members NULL (the core reads every
+ * member). */
 static bk_store_driver g_v1_copies[MAX_DRIVERS];
 
 bk_status bk_store_register_driver(const bk_store_driver *driver, bk_error **err)
@@ -226,8 +222,7 @@ bk_status bk_store_register_driver(const bk_store_driver *driver, bk_error **err
         bk_store_driver *copy = &g_v1_copies[g_ndrivers];
         memset(copy, 0, sizeof(*copy));
         memcpy(copy, driver, driver->version == 1 ? offsetof(bk_store_driver, bind_row)
-                           : driver->version == 2 ? offsetof(bk_store_driver, key_taken)
-                                                  : offsetof(bk_store_driver, bind_null_rc));
+                                                  : offsetof(bk_store_driver, key_taken));
         driver = copy;
     }
     if (st == BK_OK)
@@ -1567,65 +1562,45 @@ static BK__COLD bk_status bind_slow(bk__conn *cn, bk_store_stmt *s, int i, const
     return st == BK_OK ? bind_store_value(cn->drv, s, i, &v, derr) : st;
 }
 
-/* The result of a *_rc binder: its failure (code) is the driver's to
- * describe. */
-static BK__COLD bk_status bind_rc_failed(const bk_store_driver *d, bk_store_stmt *s, int i,
-    int code, bk_error **derr)
-{
-    return d->bind_error(s, i, code, derr);
-}
-
-/* Bind parameter i with the driver's fn_rc binder when `rc` (the driver
- * has them), else with fn; the driver's error in derr. */
-#define BIND_(fn, ...) (rc \
-    ? ((code = d->fn##_rc(s, i, __VA_ARGS__)) ? bind_rc_failed(d, s, i, code, derr) : BK_OK) \
-    : d->fn(s, i, __VA_ARGS__, derr))
-
 /*
  * Bind the value at p of step b as parameter i, straight from the struct
  * to the driver (the write path's hot loop: no bk_store_value in between,
- * no look at the column's bk__col), with its *_rc binders when `rc` (a
- * constant: see bind_prog); the same checks as value_of, whose fast cases
- * these are, the rest in bind_slow. A refused value's error goes to err,
- * the driver's to derr.
+ * no look at the column's bk__col); the same checks as value_of, whose
+ * fast cases these are, the rest in bind_slow. A refused value's error
+ * goes to err, the driver's to derr.
  */
 static BK__HOT_INLINE bk_status bind_one(bk__conn *cn, const bk_store_driver *d,
     bk_store_stmt *s, int i, const bk__table *t, const bk__bindop *b, unsigned op,
-    const char *p, bool rc, bk_error **err, bk_error **derr)
+    const char *p, bk_error **err, bk_error **derr)
 {
-    int code;
     switch (op) {
-    case BK__COP_BOOL: return BIND_(bind_i64, *(const bool *)p ? 1 : 0);
-    case BK__COP_I8: return BIND_(bind_i64, *(const int8_t *)p);
-    case BK__COP_I16: return BIND_(bind_i64, *(const int16_t *)p);
-    case BK__COP_I32: return BIND_(bind_i64, *(const int32_t *)p);
-    case BK__COP_I64: return BIND_(bind_i64, *(const int64_t *)p);
-    case BK__COP_U8: return BIND_(bind_i64, *(const uint8_t *)p);
-    case BK__COP_U16: return BIND_(bind_i64, *(const uint16_t *)p);
-    case BK__COP_U32: return BIND_(bind_i64, (int64_t)*(const uint32_t *)p);
+    case BK__COP_BOOL: return d->bind_i64(s, i, *(const bool *)p ? 1 : 0, derr);
+    case BK__COP_I8: return d->bind_i64(s, i, *(const int8_t *)p, derr);
+    case BK__COP_I16: return d->bind_i64(s, i, *(const int16_t *)p, derr);
+    case BK__COP_I32: return d->bind_i64(s, i, *(const int32_t *)p, derr);
+    case BK__COP_I64: return d->bind_i64(s, i, *(const int64_t *)p, derr);
+    case BK__COP_U8: return d->bind_i64(s, i, *(const uint8_t *)p, derr);
+    case BK__COP_U16: return d->bind_i64(s, i, *(const uint16_t *)p, derr);
+    case BK__COP_U32: return d->bind_i64(s, i, (int64_t)*(const uint32_t *)p, derr);
     case BK__COP_F64: {
         double v = *(const double *)p;
         if (v != v || v - v != 0)
             break;
-        return BIND_(bind_f64, v);
+        return d->bind_f64(s, i, v, derr);
     }
     case BK__COP_STR: {
         const char *v = *(char *const *)p;
-        if (v)
-            return BIND_(bind_text, v, strlen(v));
-        if (rc)
-            return (code = d->bind_null_rc(s, i)) ? bind_rc_failed(d, s, i, code, derr) : BK_OK;
-        return d->bind_null(s, i, derr);
+        return v ? d->bind_text(s, i, v, strlen(v), derr) : d->bind_null(s, i, derr);
     }
     case BK__COP_BYTES: {
         const bk_bytes *v = (const bk_bytes *)(const void *)p;
-        return BIND_(bind_blob, v->data, v->len);
+        return d->bind_blob(s, i, v->data, v->len, derr);
     }
     case BK__COP_ENUM: {
         int v = *(const int *)p;
         if (v < 0 || (size_t)v >= b->enm->n)
             break;
-        return BIND_(bind_text, b->enm->names[v], b->enm->lens[v]);
+        return d->bind_text(s, i, b->enm->names[v], b->enm->lens[v], derr);
     }
     case BK__COP_STRS: {
         bk_buf *buf = scratch(cn, b->col);
@@ -1635,7 +1610,7 @@ static BK__HOT_INLINE bk_status bind_one(bk__conn *cn, const bk_store_driver *d,
         if (r < 0)
             return bk__error_oom(err);
         if (r > 0)
-            return BIND_(bind_text, buf->ptr, buf->len);
+            return d->bind_text(s, i, buf->ptr, buf->len, derr);
         buf->len = 0;
         break;
     }
@@ -1644,14 +1619,8 @@ static BK__HOT_INLINE bk_status bind_one(bk__conn *cn, const bk_store_driver *d,
     }
     return bind_slow(cn, s, i, t, b->col, p, err, derr);
 }
-#undef BIND_
 
-/*
- * The driver failed to bind step k of prog (its error in *be): a value of
- * a later step that is refused wins (the error a check of every value
- * before binding any gives), else the driver's error is the result.
- */
-static BK__COLD bk_status bind_failed(bk__conn *cn, const bk__table *t, const char *obj,
+bk_status bk__store_bind_failed(bk__conn *cn, const bk__table *t, const char *obj,
     const bk__bindop *prog, size_t k, size_t n, bk_status st, bk_error *be, bk_error **err)
 {
     for (k++; k < n; k++) {
@@ -1673,64 +1642,42 @@ static BK__COLD bk_status bind_failed(bk__conn *cn, const bk__table *t, const ch
     return st;
 }
 
-/* bind_prog's loop, with the driver's *_rc binders when `rc`. */
-static BK__HOT_INLINE bk_status bind_prog_with(bk__conn *cn, bk_store_stmt *s,
-    const bk__table *t, const char *obj, const bk__bindop *prog, size_t n, bool rc,
-    bk_error **err)
+bk_status bk__store_value_of(bk_store_value *o, bk__conn *cn, const bk__table *t, size_t col,
+    const void *p, bk_error **err)
 {
-    const bk_store_driver *d = cn->drv;
-    bk_error *be = NULL;
-    for (size_t k = 0; k < n; k++) {
-        const bk__bindop *b = &prog[k];
-        unsigned op = b->op;
-        int i = (int)k + 1, code;
-        bk_status st;
-        if (op & BK__BIND_OPT) {
-            if (*(const bk_presence *)(obj + b->presence_offset) != BK_PRESENT) {
-                if (!rc)
-                    st = d->bind_null(s, i, &be);
-                else if ((code = d->bind_null_rc(s, i)) != 0)
-                    st = bind_rc_failed(d, s, i, code, &be);
-                else
-                    st = BK_OK;
-            } else {
-                st = bind_one(cn, d, s, i, t, b, op & ~BK__BIND_OPT, obj + b->offset, rc, err,
-                    &be);
-            }
-        } else {
-            st = bind_one(cn, d, s, i, t, b, op, obj + b->offset, rc, err, &be);
-        }
-        if (st != BK_OK)   /* be: the driver's failure, else a refused value's (in err) */
-            return be ? bind_failed(cn, t, obj, prog, k, n, st, be, err) : st;
-    }
-    return BK_OK;
-}
-
-static bk_status bind_prog_rc(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
-    const char *obj, const bk__bindop *prog, size_t n, bk_error **err)
-{
-    return bind_prog_with(cn, s, t, obj, prog, n, true, err);
-}
-
-static bk_status bind_prog_calls(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
-    const char *obj, const bk__bindop *prog, size_t n, bk_error **err)
-{
-    return bind_prog_with(cn, s, t, obj, prog, n, false, err);
+    return value_of(o, cn, t, &t->cols[col], p, col, err);
 }
 
 /*
  * Bind a row of the struct obj with the program prog[0..n) as parameters
  * 1 .. n, in one pass: each value is checked and handed to the driver at
- * once, with its *_rc binders when it has them (a plain engine call each),
- * else its bind_* (gathering the row into an array for bind_row first
- * cost more than the calls). An optional field that is not present is
- * NULL. Fails as value_of, or as the driver (see bind_failed).
+ * once (gathering the row into an array for bind_row first cost more than
+ * the calls); the SQLite adapter's binder does the same with its engine's
+ * calls inline. An optional field that is not present is NULL. Fails as
+ * value_of, or as the driver (see bk__store_bind_failed).
  */
-static inline bk_status bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+static bk_status bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
     const char *obj, const bk__bindop *prog, size_t n, bk_error **err)
 {
-    return cn->drv->bind_i64_rc ? bind_prog_rc(cn, s, t, obj, prog, n, err)
-                                : bind_prog_calls(cn, s, t, obj, prog, n, err);
+    const bk_store_driver *d = cn->drv;
+    if (d == &bk__sqlite_driver)
+        return bk__sqlite_bind_prog(cn, s, t, obj, prog, n, err);
+    bk_error *be = NULL;
+    for (size_t k = 0; k < n; k++) {
+        const bk__bindop *b = &prog[k];
+        unsigned op = b->op;
+        int i = (int)k + 1;
+        bk_status st;
+        if (!(op & BK__BIND_OPT))
+            st = bind_one(cn, d, s, i, t, b, op, obj + b->offset, err, &be);
+        else if (*(const bk_presence *)(obj + b->presence_offset) != BK_PRESENT)
+            st = d->bind_null(s, i, &be);
+        else
+            st = bind_one(cn, d, s, i, t, b, op & ~BK__BIND_OPT, obj + b->offset, err, &be);
+        if (st != BK_OK)   /* be: the driver's failure, else a refused value's (in err) */
+            return be ? bk__store_bind_failed(cn, t, obj, prog, k, n, st, be, err) : st;
+    }
+    return BK_OK;
 }
 
 /*

@@ -289,10 +289,29 @@ bk_status bk__store_read_col(const bk_store_value *v, const bk__table *t, const 
 typedef bk_status (*bk__row_reader)(bk_store_stmt *s, const bk__table *t, char *obj,
     bk_store_value *vals, bk_error **err);
 
+/* ---- binding rows (store.c), for the built-in adapters' row binders ---------------- */
+/* The value to bind for column col of t from the struct's value at p, with
+ * every check (value_of: NaN, enum range, JSON encoding, u64 range...);
+ * text and blobs borrowed from the struct or from the connection's scratch
+ * buffer of the column. Fails BK_EVALIDATION (a refused value), BK_ENOMEM. */
+bk_status bk__store_value_of(bk_store_value *o, bk__conn *cn, const bk__table *t, size_t col,
+    const void *p, bk_error **err);
+/* The driver failed (status st, its error be, taken) to bind step k of
+ * prog[0..n) for obj: a value of a later step that is refused wins (the
+ * error a check of every value before binding any would give), else the
+ * driver's error is the result. */
+bk_status bk__store_bind_failed(bk__conn *cn, const bk__table *t, const char *obj,
+    const bk__bindop *prog, size_t k, size_t n, bk_status st, bk_error *be, bk_error **err);
+
 /* ---- drivers (store_sqlite.c) ------------------------------------------------------ */
 extern const bk_store_driver bk__sqlite_driver;
 /* Its row reader: one pass per row, column ops read natively. */
 extern const bk__row_reader bk__sqlite_read_row;
+/* Its row binder: bind_prog's loop with the sqlite3_bind_* calls inline
+ * (the same checks; what it does not bind natively goes through
+ * bk__store_value_of). */
+bk_status bk__sqlite_bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+    const char *obj, const bk__bindop *prog, size_t n, bk_error **err);
 /* The PostgreSQL driver (store_pg.c), for "postgresql:" and "postgres:". */
 extern const bk_store_driver bk__pg_driver;
 extern const bk_store_driver bk__pg_driver_alias;

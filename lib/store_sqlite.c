@@ -216,30 +216,23 @@ static bk_status s_bind_blob(bk_store_stmt *s, int i, const void *v, size_t n, b
         err);
 }
 
-/* The write path's binders (driver version 4): the sqlite3_bind_* call
- * alone, its result code handed back (to s_bind_error on failure). */
-static int s_bind_null_rc(bk_store_stmt *s, int i) { return sqlite3_bind_null(ST(s), i); }
-static int s_bind_i64_rc(bk_store_stmt *s, int i, int64_t v)
+/* Bind value v as parameter i: the sqlite3_bind_* call's result. */
+static inline int s_bind_value(sqlite3_stmt *st, int i, const bk_store_value *v)
 {
-    return sqlite3_bind_int64(ST(s), i, (sqlite3_int64)v);
-}
-static int s_bind_f64_rc(bk_store_stmt *s, int i, double v)
-{
-    return sqlite3_bind_double(ST(s), i, v);
-}
-static int s_bind_text_rc(bk_store_stmt *s, int i, const char *v, size_t n)
-{
-    return sqlite3_bind_text64(ST(s), i, v ? v : "", (sqlite3_uint64)n, SQLITE_STATIC,
-        SQLITE_UTF8);
-}
-static int s_bind_blob_rc(bk_store_stmt *s, int i, const void *v, size_t n)
-{
-    return sqlite3_bind_blob64(ST(s), i, v ? v : "", (sqlite3_uint64)n, SQLITE_STATIC);
-}
-static bk_status s_bind_error(bk_store_stmt *s, int i, int code, bk_error **err)
-{
-    BK__UNUSED(i);
-    return bind_rc(s, code, err);
+    switch (v->type) {
+    case BK_SQL_INTEGER:
+        return sqlite3_bind_int64(st, i, (sqlite3_int64)v->i);
+    case BK_SQL_REAL:
+        return sqlite3_bind_double(st, i, v->f);
+    case BK_SQL_TEXT:
+        return sqlite3_bind_text64(st, i, v->p ? v->p : "", (sqlite3_uint64)v->n,
+            SQLITE_STATIC, SQLITE_UTF8);
+    case BK_SQL_BLOB:
+        return sqlite3_bind_blob64(st, i, v->p ? v->p : "", (sqlite3_uint64)v->n,
+            SQLITE_STATIC);
+    default:
+        return sqlite3_bind_null(st, i);
+    }
 }
 
 /* Bind a row of values: the sqlite3_bind_* calls one after the other,
@@ -249,29 +242,84 @@ static bk_status s_bind_row(bk_store_stmt *s, int first, int n, const bk_store_v
 {
     sqlite3_stmt *st = ST(s);
     for (int k = 0; k < n; k++) {
-        const bk_store_value *v = &vals[k];
-        int i = first + k, rc;
-        switch (v->type) {
-        case BK_SQL_INTEGER:
-            rc = sqlite3_bind_int64(st, i, (sqlite3_int64)v->i);
-            break;
-        case BK_SQL_REAL:
-            rc = sqlite3_bind_double(st, i, v->f);
-            break;
-        case BK_SQL_TEXT:
-            rc = sqlite3_bind_text64(st, i, v->p ? v->p : "", (sqlite3_uint64)v->n,
-                SQLITE_STATIC, SQLITE_UTF8);
-            break;
-        case BK_SQL_BLOB:
-            rc = sqlite3_bind_blob64(st, i, v->p ? v->p : "", (sqlite3_uint64)v->n,
-                SQLITE_STATIC);
-            break;
-        default:
-            rc = sqlite3_bind_null(st, i);
-            break;
-        }
+        int rc = s_bind_value(st, first + k, &vals[k]);
         if (rc != SQLITE_OK)
             return bind_rc(s, rc, err);
+    }
+    return BK_OK;
+}
+
+/*
+ * The core's row binder for SQLite: the core's bind_prog loop (store.c),
+ * with the sqlite3_bind_* calls inline instead of a driver call per value.
+ * The checks are the core's fast ones (a finite real, an enum index in
+ * range); anything else, and a value they refuse, goes through
+ * bk__store_value_of (every check, the exact errors). Text and blobs are
+ * bound SQLITE_STATIC: the core keeps them unchanged until the reset.
+ */
+bk_status bk__sqlite_bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+    const char *obj, const bk__bindop *prog, size_t n, bk_error **err)
+{
+    sqlite3_stmt *st = ST(s);
+    for (size_t k = 0; k < n; k++) {
+        const bk__bindop *b = &prog[k];
+        const char *p = obj + b->offset;
+        unsigned op = b->op;
+        int i = (int)k + 1, rc;
+        if (op & BK__BIND_OPT) {
+            if (*(const bk_presence *)(obj + b->presence_offset) != BK_PRESENT) {
+                rc = sqlite3_bind_null(st, i);
+                goto bound;
+            }
+            op &= ~BK__BIND_OPT;
+        }
+        switch (op) {
+        case BK__COP_BOOL: rc = sqlite3_bind_int64(st, i, *(const bool *)p ? 1 : 0); goto bound;
+        case BK__COP_I8: rc = sqlite3_bind_int64(st, i, *(const int8_t *)p); goto bound;
+        case BK__COP_I16: rc = sqlite3_bind_int64(st, i, *(const int16_t *)p); goto bound;
+        case BK__COP_I32: rc = sqlite3_bind_int64(st, i, *(const int32_t *)p); goto bound;
+        case BK__COP_I64: rc = sqlite3_bind_int64(st, i, *(const int64_t *)p); goto bound;
+        case BK__COP_U8: rc = sqlite3_bind_int64(st, i, *(const uint8_t *)p); goto bound;
+        case BK__COP_U16: rc = sqlite3_bind_int64(st, i, *(const uint16_t *)p); goto bound;
+        case BK__COP_U32: rc = sqlite3_bind_int64(st, i, *(const uint32_t *)p); goto bound;
+        case BK__COP_F64: {
+            double v = *(const double *)p;
+            if (v != v || v - v != 0)
+                break;
+            rc = sqlite3_bind_double(st, i, v);
+            goto bound;
+        }
+        case BK__COP_STR: {
+            const char *v = *(char *const *)p;
+            rc = v ? sqlite3_bind_text64(st, i, v, (sqlite3_uint64)strlen(v), SQLITE_STATIC,
+                         SQLITE_UTF8)
+                   : sqlite3_bind_null(st, i);
+            goto bound;
+        }
+        case BK__COP_ENUM: {
+            int v = *(const int *)p;
+            if (v < 0 || (size_t)v >= b->enm->n)
+                break;
+            rc = sqlite3_bind_text64(st, i, b->enm->names[v], (sqlite3_uint64)b->enm->lens[v],
+                SQLITE_STATIC, SQLITE_UTF8);
+            goto bound;
+        }
+        default:
+            break;
+        }
+        {
+            bk_store_value v;
+            bk_status vs = bk__store_value_of(&v, cn, t, b->col, p, err);
+            if (vs != BK_OK)
+                return vs;
+            rc = s_bind_value(st, i, &v);
+        }
+    bound:
+        if (rc != SQLITE_OK) {
+            bk_error *be = NULL;
+            bk_status bs = bind_rc(s, rc, &be);
+            return bk__store_bind_failed(cn, t, obj, prog, k, n, bs, be, err);
+        }
     }
     return BK_OK;
 }
@@ -630,10 +678,4 @@ const bk_store_driver bk__sqlite_driver = {
     .find_function = "instr",
     .row = s_row,
     .bind_row = s_bind_row,
-    .bind_null_rc = s_bind_null_rc,
-    .bind_i64_rc = s_bind_i64_rc,
-    .bind_f64_rc = s_bind_f64_rc,
-    .bind_text_rc = s_bind_text_rc,
-    .bind_blob_rc = s_bind_blob_rc,
-    .bind_error = s_bind_error,
 };

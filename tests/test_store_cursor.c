@@ -520,8 +520,8 @@ static void the_sqlite_reader_reads_like_the_generic_path(void **state)
         "CAST(X'c3a9' AS TEXT)", "CAST(X'c3' AS TEXT)", "CAST(X'eda080' AS TEXT)",
         "'[]'", "'[\"x\"]'", "'[\"x\",\"y\"]'", "'[\"a\\\"b\"]'", "'[ \"x\"]'", "'[\"x\",]'",
         "'[1]'", "'{}'", "'[\"\\u00e9\"]'", "'[\"h\u00e9\"]'",
-        "CAST(X'5b2261ff225d' AS TEXT)", "'[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\","
-        "\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]'",
+        "CAST(X'5b2261ff225d' AS TEXT)", ("'[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\","
+        "\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]'"),
     };
     size_t compared = 0, refused = 0;
     for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {

@@ -72,11 +72,10 @@ typedef struct bk_store_table_info {
 BK_EXTERN(void) bk_store_table_info_clear(bk_store_table_info *info);
 
 /** Version of ::bk_store_driver: 2 added bind_row, 3 added key_taken and
- * zero_literal, 4 the binders bind_null_rc .. bind_blob_rc and bind_error.
- * A driver that says 1 (and ends its struct at `row`), 2 (ends at
- * `bind_row`) or 3 (ends at `zero_literal`) is still accepted; the later
- * members are then treated as NULL. */
-#define BK_STORE_DRIVER_VERSION 4
+ * zero_literal. A driver that says 1 (and ends its struct at `row`) or 2
+ * (ends at `bind_row`) is still accepted; the later members are then
+ * treated as NULL. */
+#define BK_STORE_DRIVER_VERSION 3
 
 /**
  * An engine. Every function returns a bk_status and fills `err` on failure
@@ -164,8 +163,8 @@ typedef struct bk_store_driver {
      * NULL p with n == 0 is an empty value, not NULL). The same result as
      * the bind_* functions called one by one, stopping at the first
      * failure. Optional (version 2). The core no longer calls it: a write
-     * binds each value as it is checked (the *_rc binders, else the bind_*
-     * functions), which costs less than gathering the row first.
+     * binds each value with bind_* as soon as it is checked, which costs
+     * less than gathering the row first; it is accepted, and not used.
      * @since 0.1 (driver version 2) */
     bk_status (*bind_row)(bk_store_stmt *s, int first, int n, const bk_store_value *vals,
         bk_error **err);
@@ -184,35 +183,13 @@ typedef struct bk_store_driver {
      * fit SQLite. Only scalar kinds are asked (JSON columns are text).
      * Optional (version 3). @since 0.1 (driver version 3) */
     const char *(*zero_literal)(bk_kind kind);
-    /** The binders of the write path (a row is a dozen binds): bind_null
-     * .. bind_blob without an error per call, so that an adapter's binder
-     * can be a plain call of its engine's. Each binds as its counterpart
-     * does (same values, same lifetime of @p v: kept unchanged by the core
-     * until the statement is reset) and returns 0, or on failure a nonzero
-     * code of the adapter's choosing, which the core hands at once (before
-     * any other call on the statement) to bind_error. Called as the other
-     * statement functions are (one thread at a time per connection).
-     * Optional (version 4): a driver sets all six or none (registration
-     * refuses some); without them the core calls bind_null .. bind_blob.
-     * @since 0.1 (driver version 4) */
-    int (*bind_null_rc)(bk_store_stmt *s, int i);
-    int (*bind_i64_rc)(bk_store_stmt *s, int i, int64_t v);   /**< see bind_null_rc */
-    int (*bind_f64_rc)(bk_store_stmt *s, int i, double v);    /**< see bind_null_rc */
-    /** See bind_null_rc. A NULL @p v with @p n == 0 is an empty value. */
-    int (*bind_text_rc)(bk_store_stmt *s, int i, const char *v, size_t n);
-    /** See bind_null_rc. A NULL @p v with @p n == 0 is an empty value. */
-    int (*bind_blob_rc)(bk_store_stmt *s, int i, const void *v, size_t n);
-    /** The failure @p code of a *_rc binder of parameter @p i of @p s: fill
-     * @p err (may be NULL) and return the status as bind_* would have.
-     * @since 0.1 (driver version 4) */
-    bk_status (*bind_error)(bk_store_stmt *s, int i, int code, bk_error **err);
 } bk_store_driver;
 
 /**
  * @brief Make a driver available to bk_store_open() for its scheme. The
  * driver struct must outlive every store using it. SQLite is built in.
  * @retval BK_OK, BK_EINVAL (bad version, scheme taken), BK_ENOMEM.
- * Versions 1 to 4 (::BK_STORE_DRIVER_VERSION) are accepted.
+ * Versions 1 to 3 (::BK_STORE_DRIVER_VERSION) are accepted.
  * Thread-safe. @since 0.1
  */
 BK_EXTERN(bk_status) bk_store_register_driver(const bk_store_driver *driver, bk_error **err);
