@@ -429,7 +429,7 @@ static void conn_close(bk__conn *c)
 }
 
 /* Scratch buffer number `slot` of c, emptied (NULL on OOM). */
-static bk_buf *scratch(bk__conn *c, size_t slot)
+bk_buf *bk__store_scratch(bk__conn *c, size_t slot)
 {
     if (slot >= c->nscratch) {
         size_t n = slot + 8;
@@ -1326,53 +1326,6 @@ static bk_status value_error(bk_error **err, const bk__table *t, const bk__col *
 
 
 /*
- * Fast path for the most common JSON column, a list of strings: when no
- * string needs an escape, write ["a","b"] directly (what the encoder
- * writes) into b (emptied): per string its length, room made once, then
- * one pass that copies and classifies each byte (k_jclass). Returns 1 when
- * written, 0 when the generic encoder must do it (a string with an escape,
- * invalid UTF-8 or NULL: its exact errors), -1 on OOM.
- */
-static int fast_strs_json(bk_buf *b, const bk_strs *l)
-{
-    b->len = 0;
-    if (b->cap < 3 && bk__buf_reserve(b, 2) != BK_OK)
-        return -1;
-    size_t at = 0;
-    b->ptr[at++] = '[';
-    for (size_t k = 0; k < l->len; k++) {
-        const unsigned char *q = (const unsigned char *)l->items[k];
-        if (!q)
-            return 0;
-        size_t n = strlen((const char *)q);
-        b->len = at;
-        if (at + n + 5 > b->cap && bk__buf_reserve(b, n + 4) != BK_OK)   /* , " ... " ] NUL */
-            return -1;
-        char *o = b->ptr + at;
-        if (k)
-            *o++ = ',';
-        *o++ = '"';
-        unsigned seen = 0;
-        for (size_t j = 0; j < n; j++) {
-            seen |= k_jclass[q[j]];
-            o[j] = (char)q[j];
-        }
-        if (seen & 3)
-            return 0;                     /* a quote, a backslash or a control character */
-        if ((seen & 4) && !utf8_ok(o, n))
-            return 0;
-        o += n;
-        *o++ = '"';
-        at = (size_t)(o - b->ptr);
-    }
-    b->ptr[at++] = ']';
-    b->ptr[at] = '\0';
-    b->len = at;
-    return 1;
-}
-
-
-/*
  * The value to bind for the C value at p of column c, the kinds the hot
  * path does not handle (or a value it refuses): u64 above 2^63-1 and
  * non-finite floats are BK_EVALIDATION, uuids and JSON are encoded into
@@ -1401,7 +1354,7 @@ static BK__COLD bk_status value_slow(bk_store_value *o, bk__conn *cn, const bk__
         return BK_OK;
     }
     case BK_UUID: {
-        bk_buf *b = scratch(cn, slot);
+        bk_buf *b = bk__store_scratch(cn, slot);
         if (!b || bk__buf_reserve(b, 37) != BK_OK)
             return bk__error_oom(err);
         bk__uuid_format(b->ptr, ((const bk_uuid *)p)->bytes);
@@ -1431,7 +1384,7 @@ static BK__COLD bk_status value_slow(bk_store_value *o, bk__conn *cn, const bk__
         break;
     }
     /* JSON text */
-    bk_buf *b = scratch(cn, slot);
+    bk_buf *b = bk__store_scratch(cn, slot);
     if (!b)
         return bk__error_oom(err);
     bk_error *e = NULL;
@@ -1505,7 +1458,7 @@ static BK__HOT_INLINE bk_status value_of(bk_store_value *o, bk__conn *cn, const 
         return BK_OK;
     }
     case BK__COP_STRS: {
-        bk_buf *b = scratch(cn, slot);
+        bk_buf *b = bk__store_scratch(cn, slot);
         if (!b)
             return bk__error_oom(err);
         int r = fast_strs_json(b, p);
@@ -1603,7 +1556,7 @@ static BK__HOT_INLINE bk_status bind_one(bk__conn *cn, const bk_store_driver *d,
         return d->bind_text(s, i, b->enm->names[v], b->enm->lens[v], derr);
     }
     case BK__COP_STRS: {
-        bk_buf *buf = scratch(cn, b->col);
+        bk_buf *buf = bk__store_scratch(cn, b->col);
         if (!buf)
             return bk__error_oom(err);
         int r = fast_strs_json(buf, (const bk_strs *)(const void *)p);

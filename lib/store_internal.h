@@ -296,6 +296,10 @@ typedef bk_status (*bk__row_reader)(bk_store_stmt *s, const bk__table *t, char *
  * buffer of the column. Fails BK_EVALIDATION (a refused value), BK_ENOMEM. */
 bk_status bk__store_value_of(bk_store_value *o, bk__conn *cn, const bk__table *t, size_t col,
     const void *p, bk_error **err);
+/* Connection c's scratch buffer number slot (a column's index: where a
+ * value encoded for binding lives until the statement is reset), emptied;
+ * NULL when out of memory. */
+bk_buf *bk__store_scratch(bk__conn *c, size_t slot);
 /* The driver failed (status st, its error be, taken) to bind step k of
  * prog[0..n) for obj: a value of a later step that is refused wins (the
  * error a check of every value before binding any would give), else the

@@ -304,6 +304,19 @@ bk_status bk__sqlite_bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *
                 SQLITE_STATIC, SQLITE_UTF8);
             goto bound;
         }
+        case BK__COP_STRS: {
+            bk_buf *buf = bk__store_scratch(cn, b->col);
+            int r = buf ? fast_strs_json(buf, (const bk_strs *)(const void *)p) : -1;
+            if (r < 0)
+                return bk__error_oom(err);
+            if (r == 0) {
+                buf->len = 0;
+                break;
+            }
+            rc = sqlite3_bind_text64(st, i, buf->ptr, (sqlite3_uint64)buf->len, SQLITE_STATIC,
+                SQLITE_UTF8);
+            goto bound;
+        }
         default:
             break;
         }

@@ -523,4 +523,50 @@ out:
     return r;
 }
 
+/*
+ * Fast path for the most common JSON column, a list of strings: when no
+ * string needs an escape, write ["a","b"] directly (what the encoder
+ * writes) into b (emptied): per string its length, room made once, then
+ * one pass that copies and classifies each byte (k_jclass). Returns 1 when
+ * written, 0 when the generic encoder must do it (a string with an escape,
+ * invalid UTF-8 or NULL: its exact errors), -1 on OOM.
+ */
+static inline int fast_strs_json(bk_buf *b, const bk_strs *l)
+{
+    b->len = 0;
+    if (b->cap < 3 && bk__buf_reserve(b, 2) != BK_OK)
+        return -1;
+    size_t at = 0;
+    b->ptr[at++] = '[';
+    for (size_t k = 0; k < l->len; k++) {
+        const unsigned char *q = (const unsigned char *)l->items[k];
+        if (!q)
+            return 0;
+        size_t n = strlen((const char *)q);
+        b->len = at;
+        if (at + n + 5 > b->cap && bk__buf_reserve(b, n + 4) != BK_OK)   /* , " ... " ] NUL */
+            return -1;
+        char *o = b->ptr + at;
+        if (k)
+            *o++ = ',';
+        *o++ = '"';
+        unsigned seen = 0;
+        for (size_t j = 0; j < n; j++) {
+            seen |= k_jclass[q[j]];
+            o[j] = (char)q[j];
+        }
+        if (seen & 3)
+            return 0;                     /* a quote, a backslash or a control character */
+        if ((seen & 4) && !utf8_ok(o, n))
+            return 0;
+        o += n;
+        *o++ = '"';
+        at = (size_t)(o - b->ptr);
+    }
+    b->ptr[at++] = ']';
+    b->ptr[at] = '\0';
+    b->len = at;
+    return 1;
+}
+
 #endif
