@@ -73,10 +73,19 @@ static inline bool plain_ascii(const char *s, size_t n)
 #endif
 
 
-/* UTF-8 check with an ASCII fast path (8 bytes a step). */
+#if defined(__SSE2__)
+static inline bool text_short_ok(const unsigned char *p, size_t n);
+#endif
+
+/* UTF-8 check: a text of 4 to 32 bytes from its byte classes (SSE2),
+ * else an ASCII fast path (8 bytes a step). */
 static inline bool utf8_ok(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
+#if defined(__SSE2__)
+    if (n >= 4 && n <= 32 && text_short_ok(p, n))
+        return true;
+#endif
     while (e - p >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
@@ -212,6 +221,75 @@ static inline bool text_flags(const unsigned char *base, const unsigned char *e,
     return true;
 }
 
+/*
+ * Byte classes of a block for the branch-free check of short texts: bit i
+ * of each mask for byte i of v. c: continuation bytes 0x80..0xBF; l2: leads
+ * of two-byte sequences 0xC2..0xDF; l3: leads of three-byte sequences
+ * 0xE1..0xEC and 0xEE..0xEF (with sp: 0xE0 and 0xED, whose second byte
+ * has a narrower range); bad: NUL, and every other byte that is not ASCII
+ * (0xC0, 0xC1, 0xF0..0xFF: four-byte leads are left to the full check).
+ * Signed compares: ASCII bytes are the non-negative ones.
+ */
+typedef struct { uint64_t c, l2, l3, bad; } text_classes;
+
+static inline void text_classify(__m128i v, unsigned shift, unsigned keep, text_classes *k)
+{
+    __m128i c = _mm_cmpgt_epi8(_mm_set1_epi8(-64), v);
+    __m128i l2 = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-63)),
+        _mm_cmpgt_epi8(_mm_set1_epi8(-32), v));
+    __m128i l3 = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-32)),
+        _mm_cmpgt_epi8(_mm_set1_epi8(-16), v));
+    __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(-32)),
+        _mm_cmpeq_epi8(v, _mm_set1_epi8(-19)));
+    /* bad: NUL, E0/ED, and a high byte in none of the classes */
+    __m128i good = _mm_or_si128(_mm_or_si128(c, l2), _mm_andnot_si128(sp, l3));
+    __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_setzero_si128()),
+        _mm_andnot_si128(good, v));
+    unsigned mc = (unsigned)_mm_movemask_epi8(c) & keep, m2 = (unsigned)_mm_movemask_epi8(l2) & keep,
+        m3 = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(sp, l3)) & keep,
+        mb = (unsigned)_mm_movemask_epi8(bad) & keep;
+    k->c |= (uint64_t)mc << shift;
+    k->l2 |= (uint64_t)m2 << shift;
+    k->l3 |= (uint64_t)m3 << shift;
+    k->bad |= (uint64_t)mb << shift;
+}
+
+/* Whether the classes of a text make it valid UTF-8 without NUL for sure:
+ * no bad byte, and the continuation bytes are exactly those the leads
+ * call for (one after a two-byte lead, two after a three-byte one), which
+ * also refuses a sequence cut short by the end of the text. False says
+ * nothing: the full check decides. */
+static inline bool text_classes_ok(const text_classes *k)
+{
+    return !k->bad && ((k->l2 << 1) | (k->l3 << 1) | (k->l3 << 2)) == k->c;
+}
+
+/* Whether s[0..n), 4 <= n <= 32, is valid UTF-8 without NUL for sure,
+ * from the classes of its first and last 4, 8 or 16 bytes (false: the
+ * full check decides). Without a branch on the bytes: texts mixing
+ * scripts make a byte-by-byte check mispredict. */
+static inline bool text_short_ok(const unsigned char *p, size_t n)
+{
+    text_classes k = { 0, 0, 0, 0 };
+    const unsigned char *e = p + n;
+    if (n >= 16) {
+        text_classify(_mm_loadu_si128((const __m128i *)(const void *)p), 0, 0xffffu, &k);
+        text_classify(_mm_loadu_si128((const __m128i *)(const void *)(e - 16)),
+            (unsigned)n - 16, 0xffffu, &k);
+    } else if (n >= 8) {
+        text_classify(_mm_loadl_epi64((const __m128i *)(const void *)p), 0, 0xffu, &k);
+        text_classify(_mm_loadl_epi64((const __m128i *)(const void *)(e - 8)), (unsigned)n - 8,
+            0xffu, &k);
+    } else {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, e - 4, 4);
+        text_classify(_mm_cvtsi32_si128((int)a), 0, 0xfu, &k);
+        text_classify(_mm_cvtsi32_si128((int)b), (unsigned)n - 4, 0xfu, &k);
+    }
+    return text_classes_ok(&k);
+}
+
 static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n, *q;
@@ -232,6 +310,8 @@ static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
         }
         if (!swar_nul_high(w))
             return true;
+        if (n >= 4 && text_short_ok(p, n))
+            return true;
         /* byte by byte */
         while (p < e) {
             if (*p - 1u < 0x7fu)
@@ -247,10 +327,17 @@ static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
         unsigned m = sse_nul_high(_mm_unpacklo_epi64(
             _mm_loadl_epi64((const __m128i *)(const void *)p),
             _mm_loadl_epi64((const __m128i *)(const void *)(e - 8))));
-        if (!m)
+        if (!m || text_short_ok(p, n))
             return true;
         uint32_t f = (m & 0xffu) | (uint32_t)(m >> 8) << (n - 8);
         return text_flags(p, e, f, &q, &ok) || ok;
+    }
+    if (n <= 32) {
+        /* the first 16 bytes and the last 16 */
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+        if (!(sse_nul_high(a) | sse_nul_high(b)) || text_short_ok(p, n))
+            return true;
     }
     /* 16 bytes a step; a block with flags has them all checked in place,
      * the next block starting after them */
