@@ -429,7 +429,7 @@ static void conn_close(bk__conn *c)
 }
 
 /* Scratch buffer number `slot` of c, emptied (NULL on OOM). */
-bk_buf *bk__store_scratch(bk__conn *c, size_t slot)
+bk_buf *bk__store_scratch_grow(bk__conn *c, size_t slot)
 {
     if (slot >= c->nscratch) {
         size_t n = slot + 8;

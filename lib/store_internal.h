@@ -298,8 +298,15 @@ bk_status bk__store_value_of(bk_store_value *o, bk__conn *cn, const bk__table *t
     const void *p, bk_error **err);
 /* Connection c's scratch buffer number slot (a column's index: where a
  * value encoded for binding lives until the statement is reset), emptied;
- * NULL when out of memory. */
-bk_buf *bk__store_scratch(bk__conn *c, size_t slot);
+ * NULL when out of memory. The grown array: bk__store_scratch_grow. */
+bk_buf *bk__store_scratch_grow(bk__conn *c, size_t slot);
+static inline bk_buf *bk__store_scratch(bk__conn *c, size_t slot)
+{
+    if (slot >= c->nscratch)
+        return bk__store_scratch_grow(c, slot);
+    c->scratch[slot].len = 0;
+    return &c->scratch[slot];
+}
 /* The driver failed (status st, its error be, taken) to bind step k of
  * prog[0..n) for obj: a value of a later step that is refused wins (the
  * error a check of every value before binding any would give), else the
