@@ -1374,6 +1374,18 @@ static BK__COLD bk_status value_slow(bk_store_value *o, bk__conn *cn, const bk__
         o->n = e->lens[v];
         return BK_OK;
     }
+    case BK_STR: {
+        /* (NULL is value_of's) text the database would keep but no read
+         * could give back: refused, as the JSON columns' strings are */
+        const char *v = *(char *const *)p;
+        size_t n = strlen(v);
+        if (!bk__utf8_valid((const unsigned char *)v, n))
+            return value_error(err, t, c, "invalid_utf8", "text that is not valid UTF-8");
+        o->type = BK_SQL_TEXT;
+        o->p = v;
+        o->n = n;
+        return BK_OK;
+    }
     case BK_MODEL_PTR:
         if (!*(void *const *)p) {
             o->type = BK_SQL_NULL;
@@ -1435,9 +1447,12 @@ static BK__HOT_INLINE bk_status value_of(bk_store_value *o, bk__conn *cn, const 
             o->type = BK_SQL_NULL;
             return BK_OK;
         }
+        size_t n = strlen(v);
+        if (!text_ok(v, n))
+            break;                    /* not UTF-8: value_slow says so */
         o->type = BK_SQL_TEXT;
         o->p = v;
-        o->n = strlen(v);
+        o->n = n;
         return BK_OK;
     }
     case BK__COP_BYTES: {
@@ -1543,7 +1558,12 @@ static BK__HOT_INLINE bk_status bind_one(bk__conn *cn, const bk_store_driver *d,
     }
     case BK__COP_STR: {
         const char *v = *(char *const *)p;
-        return v ? d->bind_text(s, i, v, strlen(v), derr) : d->bind_null(s, i, derr);
+        if (!v)
+            return d->bind_null(s, i, derr);
+        size_t len = strlen(v);
+        if (!text_ok(v, len))
+            break;
+        return d->bind_text(s, i, v, len, derr);
     }
     case BK__COP_BYTES: {
         const bk_bytes *v = (const bk_bytes *)(const void *)p;

@@ -253,7 +253,7 @@ static bk_status s_bind_row(bk_store_stmt *s, int first, int n, const bk_store_v
  * The core's row binder for SQLite: the core's bind_prog loop (store.c),
  * with the sqlite3_bind_* calls inline instead of a driver call per value.
  * The checks are the core's fast ones (a finite real, an enum index in
- * range); anything else, and a value they refuse, goes through
+ * range, text that is UTF-8); anything else, and a value they refuse, goes through
  * bk__store_value_of (every check, the exact errors). Text and blobs are
  * bound SQLITE_STATIC: the core keeps them unchanged until the reset.
  */
@@ -291,9 +291,14 @@ bk_status bk__sqlite_bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *
         }
         case BK__COP_STR: {
             const char *v = *(char *const *)p;
-            rc = v ? sqlite3_bind_text64(st, i, v, (sqlite3_uint64)strlen(v), SQLITE_STATIC,
-                         SQLITE_UTF8)
-                   : sqlite3_bind_null(st, i);
+            if (!v) {
+                rc = sqlite3_bind_null(st, i);
+                goto bound;
+            }
+            size_t len = strlen(v);
+            if (!text_ok(v, len))
+                break;
+            rc = sqlite3_bind_text64(st, i, v, (sqlite3_uint64)len, SQLITE_STATIC, SQLITE_UTF8);
             goto bound;
         }
         case BK__COP_ENUM: {

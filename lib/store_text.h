@@ -66,9 +66,11 @@ static inline bool plain_ascii(const char *s, size_t n)
 
 #if defined(__GNUC__)
 #define BK__HOT_INLINE inline __attribute__((always_inline))
+#define BK__NOINLINE __attribute__((noinline, unused))
 #define BK__COLD __attribute__((noinline, cold))
 #else
 #define BK__HOT_INLINE inline
+#define BK__NOINLINE
 #define BK__COLD
 #endif
 
@@ -222,36 +224,82 @@ static inline bool text_flags(const unsigned char *base, const unsigned char *e,
 }
 
 /*
- * Byte classes of a block for the branch-free check of short texts: bit i
- * of each mask for byte i of v. c: continuation bytes 0x80..0xBF; l2: leads
- * of two-byte sequences 0xC2..0xDF; l3: leads of three-byte sequences
- * 0xE1..0xEC and 0xEE..0xEF (with sp: 0xE0 and 0xED, whose second byte
- * has a narrower range); bad: NUL, and every other byte that is not ASCII
- * (0xC0, 0xC1, 0xF0..0xFF: four-byte leads are left to the full check).
- * Signed compares: ASCII bytes are the non-negative ones.
+ * Byte classes for the branch-free check of short texts, bit i of each
+ * mask for byte i. c: continuation bytes 0x80..0xBF; l: leads 0xC2..0xEF;
+ * l3: the three-byte ones among them (0xE0..0xEF); bad: NUL, 0xE0 and
+ * 0xED (whose second byte has a narrower range), and every other byte
+ * that is not ASCII (0xC0, 0xC1, 0xF0..0xFF: four-byte leads are left to
+ * the full check). Signed compares: ASCII bytes are the non-negative ones.
  */
-typedef struct { uint64_t c, l2, l3, bad; } text_classes;
+typedef struct { uint64_t c, l, l3, bad; } text_classes;
 
-static inline void text_classify(__m128i v, unsigned shift, unsigned keep, text_classes *k)
+static inline void text_local(__m128i v, unsigned *c, unsigned *l, unsigned *l3, unsigned *bad)
 {
-    __m128i c = _mm_cmpgt_epi8(_mm_set1_epi8(-64), v);
-    __m128i l2 = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-63)),
-        _mm_cmpgt_epi8(_mm_set1_epi8(-32), v));
-    __m128i l3 = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-32)),
-        _mm_cmpgt_epi8(_mm_set1_epi8(-16), v));
-    __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(-32)),
-        _mm_cmpeq_epi8(v, _mm_set1_epi8(-19)));
-    /* bad: NUL, E0/ED, and a high byte in none of the classes */
-    __m128i good = _mm_or_si128(_mm_or_si128(c, l2), _mm_andnot_si128(sp, l3));
-    __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_setzero_si128()),
-        _mm_andnot_si128(good, v));
-    unsigned mc = (unsigned)_mm_movemask_epi8(c) & keep, m2 = (unsigned)_mm_movemask_epi8(l2) & keep,
-        m3 = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(sp, l3)) & keep,
-        mb = (unsigned)_mm_movemask_epi8(bad) & keep;
-    k->c |= (uint64_t)mc << shift;
-    k->l2 |= (uint64_t)m2 << shift;
-    k->l3 |= (uint64_t)m3 << shift;
-    k->bad |= (uint64_t)mb << shift;
+    unsigned h = (unsigned)_mm_movemask_epi8(v);
+    unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(_mm_set1_epi8(-64), v));
+    unsigned ml = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+        _mm_cmpgt_epi8(v, _mm_set1_epi8(-63)), _mm_cmpgt_epi8(_mm_set1_epi8(-16), v)));
+    unsigned ge_e0 = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8(-33)));
+    unsigned sp = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+        _mm_cmpeq_epi8(v, _mm_set1_epi8(-32)), _mm_cmpeq_epi8(v, _mm_set1_epi8(-19))),
+        _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+    *c = mc;
+    *l = ml;
+    *l3 = ml & ge_e0;
+    *bad = sp | (h & ~(mc | ml));
+}
+
+/*
+ * The classes of s[0..n), 4 <= n <= 32, at their offsets: from the first
+ * and the last 16 bytes (a byte loaded twice is classed the same twice,
+ * the second mask moved to its offsets); under 16, from the text's bytes
+ * put in order in one register (two overlapping loads, the second shifted).
+ * False when every byte is ASCII and none is NUL (the classes are then
+ * not filled).
+ */
+static BK__HOT_INLINE bool text_short_classes(const unsigned char *p, size_t n, text_classes *g)
+{
+    const unsigned char *e = p + n;
+    unsigned c, l, l3, bad;
+    if (n >= 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+        if (!(sse_nul_high(a) | sse_nul_high(b)))
+            return false;
+        unsigned s = (unsigned)n - 16;
+        text_local(a, &c, &l, &l3, &bad);
+        g->c = c, g->l = l, g->l3 = l3, g->bad = bad;
+        text_local(b, &c, &l, &l3, &bad);
+        g->c |= (uint64_t)c << s, g->l |= (uint64_t)l << s, g->l3 |= (uint64_t)l3 << s;
+        g->bad |= (uint64_t)bad << s;
+        return true;
+    }
+    /* the text's bytes in order in the low n lanes: its first 8 (or 4)
+     * bytes, then the rest of its last 8 (or 4) shifted down past the
+     * bytes the first load had */
+    __m128i x;
+    if (n >= 8) {
+        /* bytes 8 .. n-1: the last 8 shifted right by 16 - n bytes (an SSE
+         * shift by 64 bits or more gives 0: n == 8) */
+        __m128i hi = _mm_srl_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(e - 8)),
+            _mm_cvtsi32_si128(8 * (16 - (int)n)));
+        x = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p), hi);
+    } else {
+        uint32_t u, w;
+        memcpy(&u, p, 4);
+        memcpy(&w, e - 4, 4);
+        __m128i hi = _mm_srl_epi64(_mm_cvtsi32_si128((int)w), _mm_cvtsi32_si128(8 * (8 - (int)n)));
+        x = _mm_or_si128(_mm_cvtsi32_si128((int)u), _mm_slli_epi64(hi, 32));
+    }
+    unsigned keep = (1u << n) - 1;
+    if (!(sse_nul_high(x) & keep))
+        return false;
+    text_local(x, &c, &l, &l3, &bad);
+    g->c = c & keep;
+    g->l = l & keep;
+    g->l3 = l3 & keep;
+    g->bad = bad & keep;
+    return true;
 }
 
 /* Whether the classes of a text make it valid UTF-8 without NUL for sure:
@@ -261,36 +309,20 @@ static inline void text_classify(__m128i v, unsigned shift, unsigned keep, text_
  * nothing: the full check decides. */
 static inline bool text_classes_ok(const text_classes *k)
 {
-    return !k->bad && ((k->l2 << 1) | (k->l3 << 1) | (k->l3 << 2)) == k->c;
+    return !k->bad && ((k->l << 1) | (k->l3 << 2)) == k->c;
 }
 
 /* Whether s[0..n), 4 <= n <= 32, is valid UTF-8 without NUL for sure,
- * from the classes of its first and last 4, 8 or 16 bytes (false: the
- * full check decides). Without a branch on the bytes: texts mixing
- * scripts make a byte-by-byte check mispredict. */
+ * from its byte classes (false: the full check decides). Without a branch
+ * on the bytes: texts mixing scripts make a byte-by-byte check mispredict. */
 static inline bool text_short_ok(const unsigned char *p, size_t n)
 {
-    text_classes k = { 0, 0, 0, 0 };
-    const unsigned char *e = p + n;
-    if (n >= 16) {
-        text_classify(_mm_loadu_si128((const __m128i *)(const void *)p), 0, 0xffffu, &k);
-        text_classify(_mm_loadu_si128((const __m128i *)(const void *)(e - 16)),
-            (unsigned)n - 16, 0xffffu, &k);
-    } else if (n >= 8) {
-        text_classify(_mm_loadl_epi64((const __m128i *)(const void *)p), 0, 0xffu, &k);
-        text_classify(_mm_loadl_epi64((const __m128i *)(const void *)(e - 8)), (unsigned)n - 8,
-            0xffu, &k);
-    } else {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, e - 4, 4);
-        text_classify(_mm_cvtsi32_si128((int)a), 0, 0xfu, &k);
-        text_classify(_mm_cvtsi32_si128((int)b), (unsigned)n - 4, 0xfu, &k);
-    }
-    return text_classes_ok(&k);
+    text_classes g;
+    return !text_short_classes(p, n, &g) || text_classes_ok(&g);
 }
 
-static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
+/* text_ok for any length, every byte (the SSE2 flag-mask walk). */
+static BK__NOINLINE bool text_ok_any(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n, *q;
     bool ok = true;
@@ -310,8 +342,6 @@ static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
         }
         if (!swar_nul_high(w))
             return true;
-        if (n >= 4 && text_short_ok(p, n))
-            return true;
         /* byte by byte */
         while (p < e) {
             if (*p - 1u < 0x7fu)
@@ -327,17 +357,10 @@ static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
         unsigned m = sse_nul_high(_mm_unpacklo_epi64(
             _mm_loadl_epi64((const __m128i *)(const void *)p),
             _mm_loadl_epi64((const __m128i *)(const void *)(e - 8))));
-        if (!m || text_short_ok(p, n))
+        if (!m)
             return true;
         uint32_t f = (m & 0xffu) | (uint32_t)(m >> 8) << (n - 8);
         return text_flags(p, e, f, &q, &ok) || ok;
-    }
-    if (n <= 32) {
-        /* the first 16 bytes and the last 16 */
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
-        if (!(sse_nul_high(a) | sse_nul_high(b)) || text_short_ok(p, n))
-            return true;
     }
     /* 16 bytes a step; a block with flags has them all checked in place,
      * the next block starting after them */
@@ -360,6 +383,23 @@ static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
     if (!m)
         return true;
     return text_flags(t, e, m, &q, &ok) || ok;
+}
+
+/*
+ * s[0..n) is valid UTF-8 without NUL (text we may return as a C string, or
+ * bind as text). Most texts of a row are 4 to 32 bytes: their first and
+ * last 4, 8 or 16 bytes loaded once, the NUL/non-ASCII flags from those
+ * loads (ASCII: done), else their byte classes (text_classes_ok), in
+ * straight-line code; anything else (longer or shorter texts, and what the
+ * classes leave open) goes to text_ok_any.
+ */
+static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
+{
+    text_classes g;
+    if (n < 4 || n > 32)
+        return text_ok_any(s, n);
+    return !text_short_classes((const unsigned char *)s, n, &g) || text_classes_ok(&g) ||
+        text_ok_any(s, n);
 }
 #else
 static BK__HOT_INLINE bool text_ok(const char *s, size_t n)

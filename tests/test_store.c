@@ -726,6 +726,46 @@ static void errors_map_to_exact_codes(void **state)
     v.score = HUGE_VAL;
     FAILS(BK_EVALIDATION, bk_store_insert(s, g_user, &v, E));
     v.score = 2;
+    /* text that is not UTF-8 (a row no read could give back): validation,
+     * at the field's path, nothing written; in a plain, an optional and a
+     * flattened column, on insert, update and upsert */
+    static const char *const not_utf8[] = { "\xff", "ab\xc3", "\xed\xa0\x80 surrogate",
+        "caf\xc3\xa9\x80", "\xc0\xaf", "a longer text of more than 32 bytes \xf8" };
+    for (size_t k = 0; k < sizeof(not_utf8) / sizeof(not_utf8[0]); k++) {
+        char **slot[3] = { &v.name, &v.nick, &v.addr.city };
+        const char *path[3] = { "$.name", "$.nick", "$.city" };   /* addr is flattened */
+        for (int f = 0; f < 3; f++) {
+            char *keep = *slot[f];
+            bk_presence keep_p = v.nick_p;
+            *slot[f] = (char *)not_utf8[k];
+            v.nick_p = BK_PRESENT;
+            err = NULL;
+            assert_int_equal(bk_store_insert(s, g_user, &v, &err), BK_EVALIDATION);
+            bk_assert_problem(err, path[f], "invalid_utf8");
+            bk_error_free(err);
+            err = NULL;
+            char **uslot[3] = { &u.name, &u.nick, &u.addr.city };
+            char *ukeep = *uslot[f];
+            bk_presence ukeep_p = u.nick_p;
+            *uslot[f] = (char *)not_utf8[k];
+            u.nick_p = BK_PRESENT;
+            assert_int_equal(bk_store_update(s, g_user, &u, NULL, 0, &err), BK_EVALIDATION);
+            bk_assert_problem(err, path[f], "invalid_utf8");
+            bk_error_free(err);
+            err = NULL;
+            assert_int_equal(bk_store_upsert(s, g_user, &u, &err), BK_EVALIDATION);
+            bk_assert_problem(err, path[f], "invalid_utf8");
+            bk_error_free(err);
+            *uslot[f] = ukeep;
+            u.nick_p = ukeep_p;
+            *slot[f] = keep;
+            v.nick_p = keep_p;
+        }
+    }
+    assert_int_equal(count_all(s, g_user), 1);
+    OK(bk_store_get(&back, s, g_user, &u.id, E));
+    user_eq(&u, &back);                          /* the row as it was */
+    bk_clear(g_user, &back);
     /* not found */
     int64_t missing = 999;
     FAILS(BK_ENOTFOUND, bk_store_get(&back, s, g_user, &missing, E));
