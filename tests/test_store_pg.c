@@ -1,7 +1,7 @@
 /*
  * test_store_pg.c - what only the PostgreSQL driver (lib/store_pg.c) does:
  * its URIs and their messages, lock timeouts, cursors over a connection
- * that breaks. The conformance suite (test_store.c) covers the rest.
+ * that breaks, identity sequences moved by keys given concurrently. The conformance suite (test_store.c) covers the rest.
  *
  * Needs a server: BK_TEST_PG_URI, or BK_TEST_PG_URI_FILE (the ctest
  * fixture pg_server_start); without one every test is skipped. Each test
@@ -11,6 +11,7 @@
  */
 #include "test_util.h"
 #include "test_pg.h"
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 #include <libpq-fe.h>
@@ -381,6 +382,177 @@ static void a_cursor_freed_early_keeps_the_status_of_its_error(void **state)
     bk_model_unref(m);
 }
 
+/* ---- caller-given keys, concurrently ------------------------------------------------------ */
+
+typedef struct { int64_t id; int64_t n; } Item;
+static const bk_field ITEM_FIELDS[] = {
+    BK_FIELD(Item, id, BK_I64, .primary_key = true, .auto_id = true),
+    BK_FIELD(Item, n, BK_I64),
+};
+static const bk_model_def ITEM_DEF = BK_MODEL_DEF(Item, ITEM_FIELDS);
+
+enum { KT_THREADS = 4, KT_ROUNDS = 400, KT_STRIDE = 1000 };
+
+typedef struct {
+    bk_store *s;                  /* a store (connection) of its own */
+    bk_model *m;
+    pthread_barrier_t *go, *done;
+    int t;
+    bk_status st;                 /* the first failure */
+    char msg[300];
+} kt_worker;
+
+/* Round r: insert key r * KT_STRIDE + KT_THREADS - t (the threads give
+ * their keys at the same moment, the largest first), in a transaction
+ * every other round. cmocka's asserts are for the main thread: a failure
+ * is kept for it. */
+static void *kt_run(void *arg)
+{
+    kt_worker *w = arg;
+    for (int r = 1; r <= KT_ROUNDS; r++) {
+        pthread_barrier_wait(w->go);
+        Item it = { (int64_t)r * KT_STRIDE + KT_THREADS - w->t, r };
+        bk_error *err = NULL;
+        bk_status st;
+        if (r % 2) {
+            st = bk_store_insert(w->s, w->m, &it, &err);
+        } else {
+            bk_store *tx = NULL;
+            st = bk_store_begin(&tx, w->s, &err);
+            if (st == BK_OK && (st = bk_store_insert(tx, w->m, &it, &err)) == BK_OK)
+                st = bk_store_commit(tx, &err);
+            else if (tx)
+                bk_store_rollback(tx, NULL);
+        }
+        if (st != BK_OK && w->st == BK_OK) {
+            w->st = st;
+            snprintf(w->msg, sizeof(w->msg), "round %d, key %lld: %s", r, (long long)it.id,
+                bk_error_message(err));
+        }
+        bk_error_free(err);
+        pthread_barrier_wait(w->done);
+    }
+    return NULL;
+}
+
+/* Keys given by several connections at once (the identity sequence is
+ * moved past each by key_taken, in autocommit and in transactions) leave
+ * the sequence past the largest of them: the next generated key is above
+ * it, never a collision. A check-then-set of the sequence that is not
+ * atomic lets a smaller key set it last, and the generated key then
+ * collides (BK_ECONFLICT) in some rounds. */
+static void concurrent_given_keys_keep_the_sequence_above_them(void **state)
+{
+    (void)state;
+    char uri[700];
+    fresh_uri(uri, sizeof(uri), NULL);
+    bk_model *m = NULL;
+    OK(bk_model_new(&m, &ITEM_DEF, E));
+    bk_store_options o = BK_STORE_OPTIONS_INIT;
+    o.pool_size = 1;
+    bk_store *main_s = NULL;
+    OK(bk_store_open(&main_s, uri, &o, E));
+    OK(bk_store_register(main_s, m, "item", E));
+    pthread_barrier_t go, done;
+    assert_int_equal(pthread_barrier_init(&go, NULL, KT_THREADS + 1), 0);
+    assert_int_equal(pthread_barrier_init(&done, NULL, KT_THREADS + 1), 0);
+    kt_worker w[KT_THREADS];
+    pthread_t th[KT_THREADS];
+    for (int t = 0; t < KT_THREADS; t++) {
+        w[t] = (kt_worker){ .m = m, .go = &go, .done = &done, .t = t, .st = BK_OK };
+        OK(bk_store_open(&w[t].s, uri, &o, E));
+        OK(bk_store_register(w[t].s, m, "item", E));
+    }
+    for (int t = 0; t < KT_THREADS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, kt_run, &w[t]), 0);
+    int collided = 0, first = 0;
+    char first_msg[300] = "";
+    for (int r = 1; r <= KT_ROUNDS; r++) {
+        pthread_barrier_wait(&go);
+        pthread_barrier_wait(&done);
+        /* every given key is in: a generated one goes above them all */
+        Item it = { 0, -r };
+        bk_error *err = NULL;
+        bk_status st = bk_store_insert(main_s, m, &it, &err);
+        int64_t top = (int64_t)r * KT_STRIDE + KT_THREADS;
+        if (st != BK_OK || it.id <= top) {
+            if (!collided++) {
+                first = r;
+                snprintf(first_msg, sizeof(first_msg), "%s -> %s (key %lld, largest given %lld)",
+                    bk_status_name(st), st != BK_OK ? bk_error_message(err) : "ok",
+                    (long long)it.id, (long long)top);
+            }
+        }
+        bk_error_free(err);
+    }
+    for (int t = 0; t < KT_THREADS; t++) {
+        pthread_join(th[t], NULL);
+        if (w[t].st != BK_OK)
+            fprintf(stderr, "thread %d: %s: %s\n", t, bk_status_name(w[t].st), w[t].msg);
+        assert_int_equal(w[t].st, BK_OK);
+        bk_store_close(w[t].s);
+    }
+    pthread_barrier_destroy(&go);
+    pthread_barrier_destroy(&done);
+    if (collided)
+        fprintf(stderr, "%d of %d rounds: the generated key did not go above the given "
+            "ones; first in round %d: %s\n", collided, KT_ROUNDS, first, first_msg);
+    assert_int_equal(collided, 0);
+    int64_t n = -1;
+    bk_query *q = NULL;
+    OK(bk_query_new(&q, main_s, m, E));
+    OK(bk_query_count(&n, q, E));
+    assert_int_equal(n, KT_ROUNDS * (KT_THREADS + 1));
+    bk_query_free(q);
+    bk_store_close(main_s);
+    bk_model_unref(m);
+}
+
+/* A key_taken that fails after taking its lock of the sequence (here the
+ * role may insert but not setval: 42501, BK_EIO) releases it, even in a
+ * transaction left open, aborted: other sessions still give keys (a lock
+ * left held would make them wait, then fail with BK_EBUSY). */
+static void a_failed_key_taken_leaves_no_lock(void **state)
+{
+    (void)state;
+    char uri[700], sql[600], schema[64];
+    fresh_uri(uri, sizeof(uri), NULL);
+    snprintf(schema, sizeof(schema), "t%ld_%d", (long)getpid(), g_seq);
+    bk_model *m = NULL;
+    OK(bk_model_new(&m, &ITEM_DEF, E));
+    bk_store_options o = BK_STORE_OPTIONS_INIT;
+    o.busy_timeout_ms = 500;
+    bk_store *owner = NULL, *limited = NULL, *tx = NULL;
+    OK(bk_store_open(&owner, uri, &o, E));
+    OK(bk_store_register(owner, m, "item", E));
+    snprintf(sql, sizeof(sql), "DO $$ BEGIN CREATE ROLE bk_no_setval LOGIN; EXCEPTION WHEN "
+        "duplicate_object THEN NULL; END $$; GRANT USAGE ON SCHEMA %s TO bk_no_setval; "
+        "GRANT SELECT, INSERT ON %s.item TO bk_no_setval", schema, schema);
+    assert_true(pg_run(sql));
+    char luri[760];
+    snprintf(luri, sizeof(luri), "%s&user=bk_no_setval", uri);
+    OK(bk_store_open(&limited, luri, &o, E));
+    OK(bk_store_register(limited, m, "item", E));
+    Item it = { 0, 1 };
+    OK(bk_store_insert(limited, m, &it, E));        /* a generated key needs no setval */
+    it = (Item){ 100, 2 };
+    FAILS(BK_EIO, bk_store_insert(limited, m, &it, E));
+    it = (Item){ 200, 3 };
+    OK(bk_store_insert(owner, m, &it, E));
+    OK(bk_store_begin(&tx, limited, E));
+    it = (Item){ 300, 4 };
+    FAILS(BK_EIO, bk_store_insert(tx, m, &it, E));
+    it = (Item){ 400, 5 };
+    OK(bk_store_insert(owner, m, &it, E));          /* tx is still open */
+    it = (Item){ 0, 6 };
+    OK(bk_store_insert(owner, m, &it, E));
+    assert_int_equal(it.id, 401);
+    OK(bk_store_rollback(tx, E));
+    bk_store_close(limited);
+    bk_store_close(owner);
+    bk_model_unref(m);
+}
+
 /* ---- the suite ------------------------------------------------------------------------ */
 
 int main(void)
@@ -402,6 +574,8 @@ int main(void)
         cmocka_unit_test_setup(an_aborted_transaction_reports_the_first_error, setup),
         cmocka_unit_test_setup(a_failed_then_lost_transaction_never_goes_on_in_autocommit, setup),
         cmocka_unit_test_setup(a_cursor_freed_early_keeps_the_status_of_its_error, setup),
+        cmocka_unit_test_setup(concurrent_given_keys_keep_the_sequence_above_them, setup),
+        cmocka_unit_test_setup(a_failed_key_taken_leaves_no_lock, setup),
     };
     int failed = cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
     for (int seq = 1; pg > 0 && seq <= g_seq; seq++) {
