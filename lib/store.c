@@ -1655,8 +1655,8 @@ static bk_status bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
 
 /*
  * Bind the columns idx[0..n) of the struct obj as parameters 1 .. n (the
- * writes of a shape without a program of the table's: an update of named
- * fields, a key alone). Fails as bind_prog.
+ * writes of a shape without a program of the table's: a key alone, for
+ * row_exists). Fails as bind_prog.
  */
 static bk_status bind_cols(bk__conn *cn, bk_store_stmt *s, const bk__table *t, const char *obj,
     const size_t *idx, size_t n, bk_error **err)

@@ -13,7 +13,9 @@
  * byte sits in texts of every length around the check's block sizes.
  */
 #include "test_util.h"
+#include <math.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "store_internal.h"   /* bk__store_query_text: rows written by hand */
 
 typedef struct {
@@ -437,8 +439,11 @@ static const bk_field WIDE_FIELDS[] = {
 };
 static const bk_model_def WIDE_DEF = BK_MODEL_DEF(Wide, WIDE_FIELDS);
 
-/* What a read gave: the status, the error's text, the object as JSON. */
-static void read_outcome(bk_store *s, const bk_model *m, char *out, size_t cap)
+/* What a read gave: the status, the error's text, the object as JSON;
+ * then, through a cursor ordered by column `col`, the keyset token of
+ * the row (the reader leaves the row's values for it) and the rows of
+ * the page after that token. */
+static void read_outcome(bk_store *s, const bk_model *m, const char *col, char *out, size_t cap)
 {
     Wide w;
     int64_t id = 1;
@@ -454,21 +459,49 @@ static void read_outcome(bk_store *s, const bk_model *m, char *out, size_t cap)
     }
     char *json = NULL;
     assert_int_equal(bk_json_encode(&json, NULL, m, &w, NULL, &err), BK_OK);
-    snprintf(out, cap, "OK %s", json);
-    bk_free(json);
-    /* and through a cursor (the reader leaves the key for the token) */
+    bk_clear(m, &w);
     bk_query *q = NULL;
     bk_cursor *c = NULL;
     char *tok = NULL;
-    bk_clear(m, &w);
     assert_int_equal(bk_query_new(&q, s, m, &err), BK_OK);
+    if (bk_query_order_by(q, col, false, &err) != BK_OK) {
+        bk_error_free(err);             /* (a JSON column does not order) */
+        err = NULL;
+        col = "id";
+        assert_int_equal(bk_query_order_by(q, col, false, &err), BK_OK);
+    }
     assert_int_equal(bk_query_run(&c, q, &err), BK_OK);
-    assert_int_equal(bk_cursor_next(c, &w, &err), BK_OK);
-    assert_int_equal(bk_cursor_token(&tok, c, &err), BK_OK);
-    bk_free(tok);
+    char toks[600] = "";                /* each row's token, in order */
+    while ((st = bk_cursor_next(c, &w, &err)) == BK_OK) {
+        bk_free(tok);
+        assert_int_equal(bk_cursor_token(&tok, c, &err), BK_OK);
+        size_t used = strlen(toks);
+        snprintf(toks + used, sizeof(toks) - used, "%s ", tok);
+        bk_clear(m, &w);
+    }
+    assert_int_equal(st, BK_ITEROVER);
     bk_cursor_free(c);
     bk_query_free(q);
-    bk_clear(m, &w);
+    /* the page after the first row's token */
+    bk_free(tok);
+    tok = bk_malloc(strcspn(toks, " ") + 1);
+    memcpy(tok, toks, strcspn(toks, " "));
+    tok[strcspn(toks, " ")] = '\0';
+    size_t after = 0;
+    assert_int_equal(bk_query_new(&q, s, m, &err), BK_OK);
+    assert_int_equal(bk_query_order_by(q, col, false, &err), BK_OK);
+    assert_int_equal(bk_query_after(q, tok, &err), BK_OK);
+    assert_int_equal(bk_query_run(&c, q, &err), BK_OK);
+    while ((st = bk_cursor_next(c, &w, &err)) == BK_OK) {
+        after++;
+        bk_clear(m, &w);
+    }
+    assert_int_equal(st, BK_ITEROVER);
+    bk_cursor_free(c);
+    bk_query_free(q);
+    snprintf(out, cap, "OK %s tokens %s after %zu", json, toks, after);
+    bk_free(json);
+    bk_free(tok);
 }
 
 /*
@@ -510,6 +543,9 @@ static void the_sqlite_reader_reads_like_the_generic_path(void **state)
     Wide w = { 1, 7, true, 1.5, "text", 1, { tags, 2 }, -3, 9, 4, BK_PRESENT, "o", BK_PRESENT,
         2.5f };
     assert_int_equal(bk_store_insert(fast, m, &w, &err), BK_OK);
+    Wide w2 = w;
+    w2.id = 2;
+    assert_int_equal(bk_store_insert(fast, m, &w2, &err), BK_OK);
     static const char *const cols[] = { "i32", "flag", "f", "s", "role", "tags", "i8", "u64",
         "oi", "os", "f32" };
     static const char *const vals[] = {
@@ -526,7 +562,7 @@ static void the_sqlite_reader_reads_like_the_generic_path(void **state)
     size_t compared = 0, refused = 0;
     for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
         for (size_t v = 0; v < sizeof(vals) / sizeof(vals[0]); v++) {
-            char sql[600], *out = NULL, a[1024], b[1024];
+            char sql[600], *out = NULL, a[2048], b[2048];
             snprintf(sql, sizeof(sql), "UPDATE wide SET \"%s\" = %s WHERE id = 1", cols[c],
                 vals[v]);
             if (bk__store_query_text(&out, fast, sql, &err) != BK_OK) {
@@ -537,8 +573,8 @@ static void the_sqlite_reader_reads_like_the_generic_path(void **state)
                 continue;
             }
             bk_free(out);
-            read_outcome(fast, m, a, sizeof(a));
-            read_outcome(gen, m, b, sizeof(b));
+            read_outcome(fast, m, cols[c], a, sizeof(a));
+            read_outcome(gen, m, cols[c], b, sizeof(b));
             if (strcmp(a, b) != 0)
                 fail_msg("column %s = %s: reader \"%s\", generic \"%s\"", cols[c], vals[v], a, b);
             compared++;
@@ -564,6 +600,83 @@ static void the_sqlite_reader_reads_like_the_generic_path(void **state)
     unlink(side);
 }
 
+/* Cap the length of a text or blob every open connection of s binds. */
+static void limit_length(bk_store *s, int n)
+{
+    for (size_t i = 0; i < s->nconns; i++)
+        if (s->conns[i].c)
+            sqlite3_limit((sqlite3 *)(void *)s->conns[i].c, SQLITE_LIMIT_LENGTH, n);
+}
+
+/*
+ * The engine refusing a bind (a text over its length limit) on the SQLite
+ * adapter's binder and on the generic path (a copy of the driver): the
+ * same error, and a value of a later column that the core refuses wins
+ * over it (the error a check of every value before binding any gives);
+ * nothing written either way.
+ */
+static void a_refused_bind_and_a_refused_value_report_alike(void **state)
+{
+    (void)state;
+    static bk_store_driver copy;
+    static bool registered;
+    bk_error *err = NULL;
+    if (!registered) {
+        copy = bk__sqlite_driver;
+        copy.scheme = "sqlitegeneric2";
+        assert_int_equal(bk_store_register_driver(&copy, &err), BK_OK);
+        registered = true;
+    }
+    bk_model *m = NULL;
+    assert_int_equal(bk_model_new(&m, &WIDE_DEF, &err), BK_OK);
+    char out[2][4][512];
+    for (int side = 0; side < 2; side++) {
+        bk_store_options o;
+        bk_store_options_init(&o);
+        o.pool_size = 1;
+        bk_store *s = NULL;
+        assert_int_equal(bk_store_open(&s, side ? "sqlitegeneric2::memory:" : "sqlite::memory:",
+            &o, &err), BK_OK);
+        assert_int_equal(bk_store_register(s, m, "wide", &err), BK_OK);
+        limit_length(s, 100);
+        char big[300];
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        char *tags[] = { big };
+        for (int k = 0; k < 4; k++) {
+            Wide w = { 1, 7, true, 1.5, "text", 1, { NULL, 0 }, -3, 9, 4, BK_PRESENT, "o",
+                BK_PRESENT, 2.5f };
+            switch (k) {
+            case 0: w.s = big; break;                              /* the engine refuses */
+            case 1: w.s = big; w.role = 9; break;                  /* ... and a later value */
+            case 2: w.tags.items = tags; w.tags.len = 1; w.u64 = UINT64_MAX; break;
+            default: w.os = big; w.f32 = (float)INFINITY; break;   /* optional, then f32 */
+            }
+            bk_status st = bk_store_insert(s, m, &w, &err);
+            assert_int_not_equal(st, BK_OK);
+            snprintf(out[side][k], sizeof(out[side][k]), "%s %s", bk_status_name(st),
+                bk_error_message(err));
+            bk_error_free(err);
+            err = NULL;
+            int64_t id = 1;
+            Wide back;
+            assert_int_equal(bk_store_get(&back, s, m, &id, &err), BK_ENOTFOUND);
+            bk_error_free(err);
+            err = NULL;
+        }
+        bk_store_close(s);
+    }
+    for (int k = 0; k < 4; k++)
+        if (strcmp(out[0][k], out[1][k]) != 0)
+            fail_msg("case %d: binder \"%s\", generic \"%s\"", k, out[0][k], out[1][k]);
+    assert_non_null(strstr(out[0][0], "BK_EIO"));
+    assert_non_null(strstr(out[0][1], "BK_EVALIDATION"));   /* the later value wins */
+    assert_non_null(strstr(out[0][1], "role"));
+    assert_non_null(strstr(out[0][2], "u64"));
+    assert_non_null(strstr(out[0][3], "f32"));
+    bk_model_unref(m);
+}
+
 int main(void)
 {
     bk_error *err = NULL;
@@ -579,6 +692,7 @@ int main(void)
         cmocka_unit_test(text_is_checked_at_every_position),
         cmocka_unit_test(mixed_text_is_checked_like_the_reference),
         cmocka_unit_test(the_sqlite_reader_reads_like_the_generic_path),
+        cmocka_unit_test(a_refused_bind_and_a_refused_value_report_alike),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     bk_model_unref(g_item);

@@ -147,7 +147,8 @@ typedef struct bk_store_driver {
      * "instr", PostgreSQL "strpos"): PREFIX and CONTAINS filters. */
     const char *find_function;
     /** Read the first @p n columns of the current row at once (the hot
-     * path of every read). @p want[i] is the storage class the core
+     * path of every read of an added driver; the built-in SQLite adapter
+     * reads straight into the struct instead). @p want[i] is the storage class the core
      * expects (from the model). For BK_SQL_TEXT the adapter may return the
      * value converted to text without reporting its own class (the core
      * validates the text: UTF-8, no NUL); NULL must stay BK_SQL_NULL, and a
