@@ -264,8 +264,6 @@ static BK__HOT_INLINE bool text_short_classes(const unsigned char *p, size_t n, 
     if (n >= 16) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
-        if (!(sse_nul_high(a) | sse_nul_high(b)))
-            return false;
         unsigned s = (unsigned)n - 16;
         text_local(a, &c, &l, &l3, &bad);
         g->c = c, g->l = l, g->l3 = l3, g->bad = bad;
@@ -292,8 +290,6 @@ static BK__HOT_INLINE bool text_short_classes(const unsigned char *p, size_t n, 
         x = _mm_or_si128(_mm_cvtsi32_si128((int)u), _mm_slli_epi64(hi, 32));
     }
     unsigned keep = (1u << n) - 1;
-    if (!(sse_nul_high(x) & keep))
-        return false;
     text_local(x, &c, &l, &l3, &bad);
     g->c = c & keep;
     g->l = l & keep;
