@@ -254,10 +254,10 @@ static inline void text_local(__m128i v, unsigned *c, unsigned *l, unsigned *l3,
  * and the last 16 bytes (a byte loaded twice is classed the same twice,
  * the second mask moved to its offsets); under 16, from the text's bytes
  * put in order in one register (two overlapping loads, the second shifted).
- * False when every byte is ASCII and none is NUL (the classes are then
- * not filled).
+ * ASCII texts are classed too (all masks 0): a branch on whether a text
+ * is ASCII mispredicts on rows that mix scripts.
  */
-static BK__HOT_INLINE bool text_short_classes(const unsigned char *p, size_t n, text_classes *g)
+static BK__HOT_INLINE void text_short_classes(const unsigned char *p, size_t n, text_classes *g)
 {
     const unsigned char *e = p + n;
     unsigned c, l, l3, bad;
@@ -270,7 +270,7 @@ static BK__HOT_INLINE bool text_short_classes(const unsigned char *p, size_t n, 
         text_local(b, &c, &l, &l3, &bad);
         g->c |= (uint64_t)c << s, g->l |= (uint64_t)l << s, g->l3 |= (uint64_t)l3 << s;
         g->bad |= (uint64_t)bad << s;
-        return true;
+        return;
     }
     /* the text's bytes in order in the low n lanes: its first 8 (or 4)
      * bytes, then the rest of its last 8 (or 4) shifted down past the
@@ -295,7 +295,6 @@ static BK__HOT_INLINE bool text_short_classes(const unsigned char *p, size_t n, 
     g->l = l & keep;
     g->l3 = l3 & keep;
     g->bad = bad & keep;
-    return true;
 }
 
 /* Whether the classes of a text make it valid UTF-8 without NUL for sure:
@@ -314,7 +313,8 @@ static inline bool text_classes_ok(const text_classes *k)
 static inline bool text_short_ok(const unsigned char *p, size_t n)
 {
     text_classes g;
-    return !text_short_classes(p, n, &g) || text_classes_ok(&g);
+    text_short_classes(p, n, &g);
+    return text_classes_ok(&g);
 }
 
 /* text_ok for any length, every byte (the SSE2 flag-mask walk). */
@@ -383,19 +383,18 @@ static BK__NOINLINE bool text_ok_any(const char *s, size_t n)
 
 /*
  * s[0..n) is valid UTF-8 without NUL (text we may return as a C string, or
- * bind as text). Most texts of a row are 4 to 32 bytes: their first and
- * last 4, 8 or 16 bytes loaded once, the NUL/non-ASCII flags from those
- * loads (ASCII: done), else their byte classes (text_classes_ok), in
- * straight-line code; anything else (longer or shorter texts, and what the
- * classes leave open) goes to text_ok_any.
+ * bind as text). Most texts of a row are 4 to 32 bytes: their byte
+ * classes (text_short_classes, text_classes_ok) in straight-line code;
+ * anything else (longer or shorter texts, and what the classes leave
+ * open) goes to text_ok_any.
  */
 static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
 {
     text_classes g;
     if (n < 4 || n > 32)
         return text_ok_any(s, n);
-    return !text_short_classes((const unsigned char *)s, n, &g) || text_classes_ok(&g) ||
-        text_ok_any(s, n);
+    text_short_classes((const unsigned char *)s, n, &g);
+    return text_classes_ok(&g) || text_ok_any(s, n);
 }
 #else
 static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
