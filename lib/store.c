@@ -4024,13 +4024,8 @@ bk_status bk_query_after(bk_query *q, const char *token, bk_error **err)
 static bk_status bind_qval(const bk_store_driver *d, bk_store_stmt *s, int i, const qval *v,
     bk_error **err)
 {
-    switch (v->type) {
-    case BK_SQL_INTEGER: return d->bind_i64(s, i, v->i, err);
-    case BK_SQL_REAL: return d->bind_f64(s, i, v->f, err);
-    case BK_SQL_TEXT: return d->bind_text(s, i, v->p, v->n, err);
-    case BK_SQL_BLOB: return d->bind_blob(s, i, v->p, v->n, err);
-    default: return d->bind_null(s, i, err);
-    }
+    const bk_store_value sv = { v->type, v->i, v->f, v->p, v->n };
+    return bind_store_value(d, s, i, &sv, err);
 }
 
 /* Bind value v as parameter i from a copy of its text or blob made at *at

@@ -439,6 +439,22 @@ static const bk_field WIDE_FIELDS[] = {
 };
 static const bk_model_def WIDE_DEF = BK_MODEL_DEF(Wide, WIDE_FIELDS);
 
+/* Register "sqlitegeneric": a copy of the SQLite driver, which the core
+ * reads and binds generically (value by value), not with the adapter's
+ * own loops. Once. */
+static void register_generic(void)
+{
+    static bk_store_driver copy;
+    static bool registered;
+    bk_error *err = NULL;
+    if (registered)
+        return;
+    copy = bk__sqlite_driver;
+    copy.scheme = "sqlitegeneric";
+    assert_int_equal(bk_store_register_driver(&copy, &err), BK_OK);
+    registered = true;
+}
+
 /* What a read gave: the status, the error's text, the object as JSON;
  * then, through a cursor ordered by column `col`, the keyset token of
  * the row (the reader leaves the row's values for it) and the rows of
@@ -516,15 +532,8 @@ static void read_outcome(bk_store *s, const bk_model *m, const char *col, char *
 static void the_sqlite_reader_reads_like_the_generic_path(void **state)
 {
     (void)state;
-    static bk_store_driver copy;
-    static bool registered;
     bk_error *err = NULL;
-    if (!registered) {
-        copy = bk__sqlite_driver;
-        copy.scheme = "sqlitegeneric";
-        assert_int_equal(bk_store_register_driver(&copy, &err), BK_OK);
-        registered = true;
-    }
+    register_generic();
     bk_model *m = NULL;
     assert_int_equal(bk_model_new(&m, &WIDE_DEF, &err), BK_OK);
     char path[] = "/tmp/bk-reader-XXXXXX";
@@ -618,15 +627,8 @@ static void limit_length(bk_store *s, int n)
 static void a_refused_bind_and_a_refused_value_report_alike(void **state)
 {
     (void)state;
-    static bk_store_driver copy;
-    static bool registered;
     bk_error *err = NULL;
-    if (!registered) {
-        copy = bk__sqlite_driver;
-        copy.scheme = "sqlitegeneric2";
-        assert_int_equal(bk_store_register_driver(&copy, &err), BK_OK);
-        registered = true;
-    }
+    register_generic();
     bk_model *m = NULL;
     assert_int_equal(bk_model_new(&m, &WIDE_DEF, &err), BK_OK);
     char out[2][4][512];
@@ -635,7 +637,7 @@ static void a_refused_bind_and_a_refused_value_report_alike(void **state)
         bk_store_options_init(&o);
         o.pool_size = 1;
         bk_store *s = NULL;
-        assert_int_equal(bk_store_open(&s, side ? "sqlitegeneric2::memory:" : "sqlite::memory:",
+        assert_int_equal(bk_store_open(&s, side ? "sqlitegeneric::memory:" : "sqlite::memory:",
             &o, &err), BK_OK);
         assert_int_equal(bk_store_register(s, m, "wide", &err), BK_OK);
         limit_length(s, 100);
