@@ -1,9 +1,10 @@
 /*
  * store_text.h - the store's byte tests on text it binds and reads back:
- * word-at-a-time tests, the UTF-8-without-NUL check of text read from a
- * database, and the short-string copy. Inline, for store.c and for the
- * built-in adapters' row readers (one reading of the rules, inlined where
- * a row is decoded). Internal.
+ * word-at-a-time tests, the UTF-8-without-NUL check (of text read from a
+ * database, and of a str before it is bound), the short-string copy, and
+ * list<str> in our JSON encoding both ways. Inline, for store.c and for
+ * the built-in SQLite adapter's row reader and binder (one reading of the
+ * rules, inlined where a row is decoded or bound). Internal.
  */
 #ifndef BK_STORE_TEXT_H
 #define BK_STORE_TEXT_H
