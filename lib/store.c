@@ -1113,7 +1113,17 @@ static const bk__bindop *bind_prog_make(bk__bindop *prog, const bk__table *t, co
         b->presence_offset = c->optional ? c->presence_offset : 0;
         b->enm = c->op == BK__COP_ENUM ? c->t->enm : NULL;
         b->col = (uint32_t)idx[k];
+        b->param = (uint16_t)(k + 1);
         b->op = (uint8_t)(c->op | (c->optional ? BK__BIND_OPT : 0));
+    }
+    /* steps of one kind together (stable): the bind loops jump to the
+     * same case again and again, not to a new one each column */
+    for (size_t k = 1; k < n; k++) {
+        bk__bindop x = prog[k];
+        size_t j = k;
+        for (; j > 0 && prog[j - 1].op > x.op; j--)
+            prog[j] = prog[j - 1];
+        prog[j] = x;
     }
     return prog;
 }
@@ -1639,7 +1649,7 @@ static bk_status bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
     for (size_t k = 0; k < n; k++) {
         const bk__bindop *b = &prog[k];
         unsigned op = b->op;
-        int i = (int)k + 1;
+        int i = b->param;
         bk_status st;
         if (!(op & BK__BIND_OPT))
             st = bind_one(cn, d, s, i, t, b, op, obj + b->offset, err, &be);

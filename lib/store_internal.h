@@ -102,6 +102,7 @@ typedef struct bk__bindop {
     size_t presence_offset;    /* absolute; valid if op has BK__BIND_OPT */
     const bk__enum *enm;       /* BK__COP_ENUM: its names */
     uint32_t col;              /* index in cols: slow paths, scratch slot */
+    uint16_t param;            /* the statement parameter it binds (1-based) */
     uint8_t op;                /* bk__colop, | BK__BIND_OPT when optional */
 } bk__bindop;
 #define BK__BIND_OPT 0x80u

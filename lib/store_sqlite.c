@@ -265,7 +265,7 @@ bk_status bk__sqlite_bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *
         const bk__bindop *b = &prog[k];
         const char *p = obj + b->offset;
         unsigned op = b->op;
-        int i = (int)k + 1, rc;
+        int i = b->param, rc;
         if (op & BK__BIND_OPT) {
             if (*(const bk_presence *)(obj + b->presence_offset) != BK_PRESENT) {
                 rc = sqlite3_bind_null(st, i);
