@@ -273,23 +273,22 @@ static BK__HOT_INLINE void text_short_classes(const unsigned char *p, size_t n, 
         g->bad |= (uint64_t)bad << s;
         return;
     }
-    /* the text's bytes in order in the low n lanes: its first 8 (or 4)
-     * bytes, then the rest of its last 8 (or 4) shifted down past the
-     * bytes the first load had */
-    __m128i x;
-    if (n >= 8) {
-        /* bytes 8 .. n-1: the last 8 shifted right by 16 - n bytes (an SSE
-         * shift by 64 bits or more gives 0: n == 8) */
-        __m128i hi = _mm_srl_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(e - 8)),
-            _mm_cvtsi32_si128(8 * (16 - (int)n)));
-        x = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p), hi);
-    } else {
-        uint32_t u, w;
-        memcpy(&u, p, 4);
-        memcpy(&w, e - 4, 4);
-        __m128i hi = _mm_srl_epi64(_mm_cvtsi32_si128((int)w), _mm_cvtsi32_si128(8 * (8 - (int)n)));
-        x = _mm_or_si128(_mm_cvtsi32_si128((int)u), _mm_slli_epi64(hi, 32));
-    }
+    /* the text's bytes in order in the low n lanes, without a branch on n:
+     * its first 4 bytes, then the rest of its last 4 shifted down past
+     * them (SSE shifts by 64 bits or more give 0: nothing when n >= 8),
+     * or'ed with its first 8 bytes and the rest of its last 8 (loaded from
+     * zeros when n < 8, the same bytes again when n >= 8) */
+    static const unsigned char zeros[8];
+    uint32_t u, w;
+    memcpy(&u, p, 4);
+    memcpy(&w, e - 4, 4);
+    __m128i x4 = _mm_or_si128(_mm_cvtsi32_si128((int)u), _mm_slli_epi64(_mm_srl_epi64(
+        _mm_cvtsi32_si128((int)w), _mm_cvtsi32_si128(8 * (8 - (int)n))), 32));
+    const unsigned char *a8 = n >= 8 ? p : zeros, *b8 = n >= 8 ? e - 8 : zeros;
+    __m128i x8 = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)a8),
+        _mm_srl_epi64(_mm_loadl_epi64((const __m128i *)(const void *)b8),
+            _mm_cvtsi32_si128(8 * (16 - (int)n))));
+    __m128i x = _mm_or_si128(x4, x8);
     unsigned keep = (1u << n) - 1;
     text_local(x, &c, &l, &l3, &bad);
     g->c = c & keep;

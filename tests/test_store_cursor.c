@@ -238,7 +238,7 @@ static bool text_valid(const unsigned char *p, size_t n)
     return true;
 }
 
-/* Texts of 0..40 bytes (ASCII, with two-, three- and four-byte
+/* Texts of 0..40 and 60..66 bytes (ASCII, with two-, three- and four-byte
  * characters), each with one of several bad sequences (NUL, a stray
  * continuation byte, an invalid lead, a truncated character, a surrogate,
  * an overlong form) at every position, written by hand as the column's
@@ -351,11 +351,11 @@ static void text_is_checked_at_every_position(void **state)
         { "\xed\xa0\x80", 3 }, { "\xc0\xaf", 2 }, { "\xe0\x9f\xbf", 3 }, { "\xf4\x90\x80\x80", 4 },
         { "\xc3\xa9", 2 }, { "\xef\xbf\xbf", 3 },
     };
-    unsigned char text[64];
-    char sql[256], *out = NULL;
+    unsigned char text[96];
+    char sql[400], *out = NULL;
     size_t checked = 0, refused = 0;
     for (size_t fill = 0; fill < 4; fill++)
-        for (size_t len = 0; len <= 40; len++)
+        for (size_t len = 0; len <= 66; len = len == 40 ? 60 : len + 1)   /* 0..40, 60..66 */
             for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
                 for (size_t at = 0; at <= len; at++) {
                     if (b == 0 && at > 0)
