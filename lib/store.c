@@ -1816,13 +1816,11 @@ static BK__COLD bk_status read_col_slow(const bk_store_value *v, const bk__table
     case BK_ENUM: {
         if (ty != BK_SQL_TEXT)
             return row_error(err, t, c, "expected an enum name, found %s", sql_type_name(ty));
-        const bk__enum *e = c->t->enm;
-        for (size_t j = 0; j < e->n; j++)
-            if (e->lens[j] == v->n && memcmp(e->names[j], v->p, v->n) == 0) {
-                *(int *)p = (int)j;
-                return BK_OK;
-            }
-        return row_error(err, t, c, "%s", "a name that is not in the enum");
+        size_t j = bk__enum_find(c->t->enm, v->p, v->n);
+        if (j == c->t->enm->n)
+            return row_error(err, t, c, "%s", "a name that is not in the enum");
+        *(int *)p = (int)j;
+        return BK_OK;
     }
     default:
         break;
@@ -1907,18 +1905,11 @@ static BK__HOT_INLINE bk_status read_col(const bk_store_value *v, const bk__tabl
     case BK__COP_ENUM: {
         if (ty != BK_SQL_TEXT)
             break;
-        const bk__enum *e = c->t->enm;
-        const char *name = v->p;
-        size_t n = v->n;
-        if (!n)
-            break;                    /* (no enum name is empty) */
-        for (size_t j = 0; j < e->n; j++)
-            if (e->lens[j] == n && e->names[j][0] == name[0] &&
-                    memcmp(e->names[j], name, n) == 0) {
-                *(int *)p = (int)j;
-                goto ok;
-            }
-        break;
+        size_t j = bk__enum_find(c->t->enm, v->p, v->n);
+        if (j == c->t->enm->n)
+            break;
+        *(int *)p = (int)j;
+        goto ok;
     }
     case BK__COP_STRS: {
         if (ty != BK_SQL_TEXT)
@@ -3297,11 +3288,7 @@ bk_status bk_query_where_str(bk_query *q, const char *field, bk_op op, const cha
                 c->name);
         break;
     case BK_ENUM: {
-        const bk__enum *e = c->t->enm;
-        size_t j = 0;
-        while (j < e->n && !(e->lens[j] == n && memcmp(e->names[j], value, n) == 0))
-            j++;
-        if (j == e->n)
+        if (bk__enum_find(c->t->enm, value, n) == c->t->enm->n)
             return bk__error_set(err, BK_EINVAL, "%s: field %s: not a name of the enum", fn,
                 c->name);
         break;

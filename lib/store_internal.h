@@ -273,6 +273,15 @@ bk_status bk__schema_ensure(bk__conn *c, const bk__table *t, bk_error **err);
 bk_status bk__schema_create_sql(bk_buf *out, const bk_store_driver *drv, const bk__table *t,
     bool if_not_exists);
 
+/* The index of the name s[0..n) in enum e, or e->n when it has no such name. */
+static inline size_t bk__enum_find(const bk__enum *e, const char *s, size_t n)
+{
+    size_t j = 0;
+    while (j < e->n && (e->lens[j] != n || memcmp(e->names[j], s, n) != 0))
+        j++;
+    return j;
+}
+
 /* ---- reading rows (store.c), for the built-in adapters' row readers ---------------- */
 /* Decode value v (result column c of t) into obj: every case, with the
  * exact errors (NULL, a class or a range that does not fit, bad text). */

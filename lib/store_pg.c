@@ -701,15 +701,24 @@ static bk_status bad_index(pg_stmt *s, int i, bk_error **err)
             return bad_index((s), (i), err); \
     } while (0)
 
+/* Parameter i (checked) of s: value v, its length (binary format only),
+ * format (0 text, 1 binary) and the type the statement needs, 0 for
+ * whatever the server inferred. */
+static inline bk_status set_param(pg_stmt *s, int i, const char *v, int len, int fmt,
+    Oid want)
+{
+    s->vals[i - 1] = v;
+    s->lens[i - 1] = len;
+    s->fmts[i - 1] = fmt;
+    s->want[i - 1] = want;
+    return BK_OK;
+}
+
 static bk_status p_bind_null(bk_store_stmt *ss, int i, bk_error **err)
 {
     pg_stmt *s = STMT(ss);
     CHECK_INDEX(s, i);
-    s->vals[i - 1] = NULL;
-    s->lens[i - 1] = 0;
-    s->fmts[i - 1] = 0;
-    s->want[i - 1] = 0;
-    return BK_OK;
+    return set_param(s, i, NULL, 0, 0, 0);
 }
 
 static bk_status p_bind_i64(bk_store_stmt *ss, int i, int64_t v, bk_error **err)
@@ -718,11 +727,7 @@ static bk_status p_bind_i64(bk_store_stmt *ss, int i, int64_t v, bk_error **err)
     CHECK_INDEX(s, i);
     char *p = s->num + 32 * (size_t)(i - 1);
     snprintf(p, 32, "%lld", (long long)v);
-    s->vals[i - 1] = p;
-    s->lens[i - 1] = 0;
-    s->fmts[i - 1] = 0;
-    s->want[i - 1] = 0;
-    return BK_OK;
+    return set_param(s, i, p, 0, 0, 0);
 }
 
 static bk_status p_bind_f64(bk_store_stmt *ss, int i, double v, bk_error **err)
@@ -731,11 +736,7 @@ static bk_status p_bind_f64(bk_store_stmt *ss, int i, double v, bk_error **err)
     CHECK_INDEX(s, i);
     char *p = s->num + 32 * (size_t)(i - 1);
     snprintf(p, 32, "%.17g", v);
-    s->vals[i - 1] = p;
-    s->lens[i - 1] = 0;
-    s->fmts[i - 1] = 0;
-    s->want[i - 1] = OID_FLOAT8;
-    return BK_OK;
+    return set_param(s, i, p, 0, 0, OID_FLOAT8);
 }
 
 /* Text parameters are sent in text format, which libpq reads up to a NUL:
@@ -756,11 +757,7 @@ static bk_status p_bind_text(bk_store_stmt *ss, int i, const char *v, size_t n, 
     if (n)
         memcpy(s->tbuf[k], v, n);
     s->tbuf[k][n] = '\0';
-    s->vals[k] = s->tbuf[k];
-    s->lens[k] = 0;
-    s->fmts[k] = 0;
-    s->want[k] = 0;
-    return BK_OK;
+    return set_param(s, i, s->tbuf[k], 0, 0, 0);
 }
 
 static bk_status p_bind_blob(bk_store_stmt *ss, int i, const void *v, size_t n, bk_error **err)
@@ -769,28 +766,7 @@ static bk_status p_bind_blob(bk_store_stmt *ss, int i, const void *v, size_t n, 
     CHECK_INDEX(s, i);
     if (n > 0x7fffffff)
         return bk__error_set(err, BK_EVALIDATION, "postgresql: bind: %zu bytes is too long", n);
-    s->vals[i - 1] = v ? v : "";
-    s->lens[i - 1] = (int)n;
-    s->fmts[i - 1] = 1;
-    s->want[i - 1] = OID_BYTEA;
-    return BK_OK;
-}
-
-static bk_status p_bind_row(bk_store_stmt *s, int first, int n, const bk_store_value *vals,
-    bk_error **err)
-{
-    bk_status st = BK_OK;
-    for (int k = 0; k < n && st == BK_OK; k++) {
-        const bk_store_value *v = &vals[k];
-        switch (v->type) {
-        case BK_SQL_INTEGER: st = p_bind_i64(s, first + k, v->i, err); break;
-        case BK_SQL_REAL: st = p_bind_f64(s, first + k, v->f, err); break;
-        case BK_SQL_TEXT: st = p_bind_text(s, first + k, v->p, v->n, err); break;
-        case BK_SQL_BLOB: st = p_bind_blob(s, first + k, v->p, v->n, err); break;
-        default: st = p_bind_null(s, first + k, err); break;
-        }
-    }
-    return st;
+    return set_param(s, i, v ? (const char *)v : "", (int)n, 1, OID_BYTEA);
 }
 
 /* Whether the bindings need types the statement was not prepared with
@@ -1332,7 +1308,6 @@ static bk_status p_key_taken(bk_store_conn *cc, const char *table, const char *c
     .auto_key_type = auto_key_type, \
     .find_function = "strpos", \
     .row = p_row, \
-    .bind_row = p_bind_row, \
     .key_taken = p_key_taken, \
     .zero_literal = zero_literal, \
 }

@@ -235,20 +235,6 @@ static inline int s_bind_value(sqlite3_stmt *st, int i, const bk_store_value *v)
     }
 }
 
-/* Bind a row of values: the sqlite3_bind_* calls one after the other,
- * without a driver call per value. */
-static bk_status s_bind_row(bk_store_stmt *s, int first, int n, const bk_store_value *vals,
-    bk_error **err)
-{
-    sqlite3_stmt *st = ST(s);
-    for (int k = 0; k < n; k++) {
-        int rc = s_bind_value(st, first + k, &vals[k]);
-        if (rc != SQLITE_OK)
-            return bind_rc(s, rc, err);
-    }
-    return BK_OK;
-}
-
 /*
  * The core's row binder for SQLite: the core's bind_prog loop (store.c),
  * with the sqlite3_bind_* calls inline instead of a driver call per value.
@@ -520,11 +506,8 @@ static bk_status s_read_row(bk_store_stmt *s, const bk__table *t, char *obj,
                 o->type = BK_SQL_TEXT;
                 o->p = name;
                 o->n = len;
-                const bk__enum *e = c->t->enm;
-                size_t j = 0;
-                while (j < e->n && (e->lens[j] != len || memcmp(e->names[j], name, len) != 0))
-                    j++;
-                if (j == e->n)
+                size_t j = bk__enum_find(c->t->enm, name, len);
+                if (j == c->t->enm->n)
                     break;
                 *(int *)p = (int)j;
                 continue;
@@ -695,5 +678,4 @@ const bk_store_driver bk__sqlite_driver = {
     .auto_key_type = auto_key_type,
     .find_function = "instr",
     .row = s_row,
-    .bind_row = s_bind_row,
 };

@@ -29,6 +29,20 @@ static inline uint64_t swar_zero(uint64_t w) { return (w - BK__ONES) & ~w & BK__
 /* Nonzero iff some byte of w is NUL or >= 0x80. */
 static inline uint64_t swar_nul_high(uint64_t w) { return (w & BK__HIGH) | swar_zero(w); }
 
+/* The bytes of a text of 1 to 7 bytes as one word (two overlapping loads
+ * of 4, or its first, middle and last byte, the rest spaces), for
+ * swar_nul_high: zero when every byte is ASCII and none is NUL. */
+static inline uint64_t text_word(const unsigned char *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        return (uint64_t)a << 32 | b;
+    }
+    return 0x2020202020000000ull | p[0] | (uint64_t)p[n >> 1] << 8 | (uint64_t)p[n - 1] << 16;
+}
+
 /* Whether test(word) is zero for every 8-byte word of s[0..n): the last
  * word overlaps the one before. False for n < 8 after a byte test below. */
 #define SWAR_ALL_CLEAR(s, n, test, byte_bad, out)                              \
@@ -323,20 +337,7 @@ static BK__NOINLINE bool text_ok_any(const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s, *e = p + n, *q;
     bool ok = true;
     if (n < 8) {
-        /* one word of the bytes (overlapping loads), the rest spaces */
-        uint64_t w;
-        if (n >= 4) {
-            uint32_t a, b;
-            memcpy(&a, p, 4);
-            memcpy(&b, e - 4, 4);
-            w = (uint64_t)a << 32 | b;
-        } else if (n) {
-            w = 0x2020202020000000ull | p[0] | (uint64_t)p[n >> 1] << 8 |
-                (uint64_t)p[n - 1] << 16;
-        } else {
-            return true;
-        }
-        if (!swar_nul_high(w))
+        if (!n || !swar_nul_high(text_word(p, n)))
             return true;
         /* byte by byte */
         while (p < e) {
@@ -402,19 +403,7 @@ static BK__HOT_INLINE bool text_ok(const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
     uint64_t w;
     if (n < 8) {
-        /* one word of the bytes (overlapping loads), the rest spaces */
-        if (n >= 4) {
-            uint32_t a, b;
-            memcpy(&a, p, 4);
-            memcpy(&b, e - 4, 4);
-            w = (uint64_t)a << 32 | b;
-        } else if (n) {
-            w = 0x2020202020000000ull | p[0] | (uint64_t)p[n >> 1] << 8 |
-                (uint64_t)p[n - 1] << 16;
-        } else {
-            return true;
-        }
-        if (!swar_nul_high(w))
+        if (!n || !swar_nul_high(text_word(p, n)))
             return true;
         goto bytes;
     }

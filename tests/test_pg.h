@@ -1,9 +1,13 @@
-/* Which PostgreSQL server the storage tests use, if any. */
+/* Which PostgreSQL server the storage tests use, if any, and SQL run on it.
+ * A test including this also includes <libpq-fe.h> itself: the build links
+ * libpq to the tests whose sources name it. */
 #ifndef BK_TEST_PG_H
 #define BK_TEST_PG_H
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libpq-fe.h>
 
 /*
  * The server's URI, from BK_TEST_PG_URI, else from the file named by
@@ -40,5 +44,34 @@ static inline int bk_test_pg_uri(char *out, size_t n)
         return 0;
     }
     return *out ? 1 : -1;
+}
+
+/* Run sql on the server at uri (a connection of its own, notices above
+ * warnings silenced); false, with the server's message on stderr, when
+ * it fails. */
+static inline bool bk_test_pg_run(const char *uri, const char *sql)
+{
+    PGconn *db = PQconnectdb(uri);
+    bool ok = PQstatus(db) == CONNECTION_OK;
+    if (ok) {
+        PQclear(PQexec(db, "SET client_min_messages = warning"));
+        PGresult *r = PQexec(db, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+        PQclear(r);
+    }
+    if (!ok)
+        fprintf(stderr, "postgresql: %s: %s", sql, PQerrorMessage(db));
+    PQfinish(db);
+    return ok;
+}
+
+/* End every server session of application_name app (a lost connection,
+ * for the tests of reconnecting). */
+static inline bool bk_test_pg_kill(const char *uri, const char *app)
+{
+    char sql[200];
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+        "WHERE application_name = '%s'", app);
+    return bk_test_pg_run(uri, sql);
 }
 #endif

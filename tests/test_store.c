@@ -61,21 +61,7 @@ static void pg_schema_name(char *out, size_t n, int seq)
     snprintf(out, n, "t%ld_%d", (long)getpid(), seq);
 }
 
-static bool pg_run(const char *sql)
-{
-    PGconn *db = PQconnectdb(g_pg_uri);
-    bool ok = PQstatus(db) == CONNECTION_OK;
-    if (ok) {
-        PQclear(PQexec(db, "SET client_min_messages = warning"));
-        PGresult *r = PQexec(db, sql);
-        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-        PQclear(r);
-    }
-    if (!ok)
-        fprintf(stderr, "postgresql: %s: %s", sql, PQerrorMessage(db));
-    PQfinish(db);
-    return ok;
-}
+static bool pg_run(const char *sql) { return bk_test_pg_run(g_pg_uri, sql); }
 
 /* The URI of database number seq of the current kind. */
 static void uri_of(char *out, size_t n, int seq)
@@ -2010,13 +1996,7 @@ static void one_store_many_threads(void **state)
 
 /* ---- PostgreSQL: a connection that breaks is reopened ---------------------------------------- */
 
-static void kill_backends(const char *app)
-{
-    char sql[200];
-    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
-        "WHERE application_name = '%s'", app);
-    assert_true(pg_run(sql));
-}
+static void kill_backends(const char *app) { assert_true(bk_test_pg_kill(g_pg_uri, app)); }
 
 static void a_lost_connection_is_reopened(void **state)
 {

@@ -30,21 +30,7 @@ static int g_seq;
         assert_int_equal(st_, BK_OK); \
     } while (0)
 
-static bool pg_run(const char *sql)
-{
-    PGconn *db = PQconnectdb(g_pg_uri);
-    bool ok = PQstatus(db) == CONNECTION_OK;
-    if (ok) {
-        PQclear(PQexec(db, "SET client_min_messages = warning"));
-        PGresult *r = PQexec(db, sql);
-        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-        PQclear(r);
-    }
-    if (!ok)
-        fprintf(stderr, "postgresql: %s: %s", sql, PQerrorMessage(db));
-    PQfinish(db);
-    return ok;
-}
+static bool pg_run(const char *sql) { return bk_test_pg_run(g_pg_uri, sql); }
 
 /* A fresh schema; out: a URI whose search path is it, plus `extra`. */
 static void fresh_uri(char *out, size_t n, const char *extra)
@@ -151,13 +137,7 @@ static void a_zero_busy_timeout_does_not_wait_for_locks(void **state)
 
 /* ---- a connection that breaks under a cursor --------------------------------------------- */
 
-static void kill_backends(const char *app)
-{
-    char sql[200];
-    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
-        "WHERE application_name = '%s'", app);
-    assert_true(pg_run(sql));
-}
+static void kill_backends(const char *app) { assert_true(bk_test_pg_kill(g_pg_uri, app)); }
 
 /* Read a cursor to its end: the status that ended it. */
 static bk_status read_to_end(bk_cursor *cur, int64_t *rows)

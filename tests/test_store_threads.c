@@ -24,7 +24,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <unistd.h>
-#include <libpq-fe.h>
+#include <libpq-fe.h>   /* (also tells the build to link libpq: test_pg.h uses it) */
 
 typedef struct {
     int64_t id;
@@ -194,16 +194,9 @@ static void pg_schema(char *uri, size_t n, const char *name, bool create)
     char schema[64], sql[320];
     snprintf(schema, sizeof(schema), "th%ld_%.*s", (long)getpid(),
         (int)strcspn(name, "."), name);
-    snprintf(sql, sizeof(sql), "SET client_min_messages = warning; "
-        "DROP SCHEMA IF EXISTS %s CASCADE%s%s", schema, create ? "; CREATE SCHEMA " : "",
-        create ? schema : "");
-    PGconn *db = PQconnectdb(g_pg_uri);
-    PGresult *r = PQstatus(db) == CONNECTION_OK ? PQexec(db, sql) : NULL;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fprintf(stderr, "postgresql: %s", PQerrorMessage(db));
-    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-    PQclear(r);
-    PQfinish(db);
+    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE%s%s", schema,
+        create ? "; CREATE SCHEMA " : "", create ? schema : "");
+    assert_true(bk_test_pg_run(g_pg_uri, sql));
     snprintf(uri, n, "%s%coptions=-csearch_path%%3D%s", g_pg_uri,
         strchr(g_pg_uri, '?') ? '&' : '?', schema);
 }
