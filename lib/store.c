@@ -380,14 +380,20 @@ bk_status bk__stmt_get(bk__stmt **out, bk__conn *c, const bk__sql *sql, bk_error
     return BK_OK;
 }
 
+/* Give back a statement already reset (bk__stmt_put without the reset). */
+static inline void stmt_give_back(bk__conn *c, bk__stmt *e)
+{
+    e->busy = false;
+    if (!e->cached)
+        stmt_free(c, e);
+}
+
 void bk__stmt_put(bk__conn *c, bk__stmt *e)
 {
     if (!e)
         return;
     c->drv->reset(e->s);
-    e->busy = false;
-    if (!e->cached)
-        stmt_free(c, e);
+    stmt_give_back(c, e);
 }
 
 /* ---- connections and the pool ---------------------------------------------------- */
@@ -1416,7 +1422,17 @@ static BK__COLD bk_status value_slow(bk_store_value *o, bk__conn *cn, const bk__
             bk_error_free(e);
             return bk__error_oom(err);
         }
-        st = value_error(err, t, c, "invalid_value", bk_error_message(e));
+        /* the encoder's problem where it is in the value: $.tags[1], not $.tags */
+        const char *at = bk_error_count(e) ? bk_error_path(e, 0) : NULL;
+        const char *code = bk_error_count(e) ? bk_error_problem_code(e, 0) : NULL;
+        if (at && at[0] == '$' && code && *code) {
+            char path[300];
+            snprintf(path, sizeof(path), "$.%s%s", c->json_name, at + 1);
+            st = bk__error_problem(err, BK_EVALIDATION, path, code, "%s.%s: %s", t->name,
+                c->name, bk_error_message(e));
+        } else {
+            st = value_error(err, t, c, "invalid_value", bk_error_message(e));
+        }
         bk_error_free(e);
         return st;
     }
@@ -2117,34 +2133,39 @@ static bk_status insert_one(bk__conn *c, const bk__table *t, char *obj, bk_error
         return st;
     bk__stmt *e = NULL;
     if ((st = write_stmt(&e, c, gen_int ? &t->ins_auto : &t->ins, err)) != BK_OK)
-        goto done;
-    if ((st = bind_prog(c, e->s, t, obj, gen_int ? t->auto_prog : t->all_prog,
-            gen_int ? t->ncols - 1 : t->ncols, err)) != BK_OK)
-        goto done;
-    if (gen_int) {
-        if ((st = d->step(e->s, err)) == BK_ITEROVER)
-            st = bk__error_set(err, BK_EIO, "insert into %s returned no key", t->name);
-        if (st != BK_OK)
-            goto done;
-        int64_t id = d->column_i64(e->s, 0);
-        if (!int_fits(pk->t->kind, id)) {
-            st = bk__error_set(err, BK_EIO, "%s.%s: generated key %lld does not fit the field",
-                t->name, pk->name, (long long)id);
-            goto done;
-        }
-        int_store(pk->t->kind, kp, id);
-        st = step_done(d, e->s, err);
-        if (st != BK_OK)
-            int_store(pk->t->kind, kp, 0);
+        goto failed;
+    const bk__bindop *prog = gen_int ? t->auto_prog : t->all_prog;
+    size_t n = gen_int ? t->ncols - 1 : t->ncols;
+    int64_t id = 0;
+    if (d == &bk__sqlite_driver) {
+        st = bk__sqlite_write(c, e->s, t, obj, prog, n, gen_int ? &id : NULL, NULL, err);
+        stmt_give_back(c, e);
     } else {
-        st = step_done(d, e->s, err);
+        if ((st = bind_prog(c, e->s, t, obj, prog, n, err)) == BK_OK && gen_int) {
+            if ((st = d->step(e->s, err)) == BK_ITEROVER)
+                st = bk__error_set(err, BK_EIO, "insert into %s returned no key", t->name);
+            if (st == BK_OK)
+                id = d->column_i64(e->s, 0);
+        }
+        if (st == BK_OK)
+            st = step_done(d, e->s, err);
+        bk__stmt_put(c, e);
     }
-done:
-    bk__stmt_put(c, e);
-    if (st != BK_OK && gen_uuid)
-        memset(kp, 0, sizeof(bk_uuid));
-    if (st == BK_OK && !gen_int && pk->auto_id && kind_int(pk->t->kind) && d->key_taken)
+    if (st != BK_OK)
+        goto failed;
+    if (gen_int) {
+        /* the row is in (a failure from here is the caller's transaction's to undo) */
+        if (!int_fits(pk->t->kind, id))
+            return bk__error_set(err, BK_EIO, "%s.%s: generated key %lld does not fit the "
+                "field", t->name, pk->name, (long long)id);
+        int_store(pk->t->kind, kp, id);
+    } else if (pk->auto_id && kind_int(pk->t->kind) && d->key_taken) {
         st = d->key_taken(c->c, t->name, pk->name, int_load(pk->t->kind, kp), err);
+    }
+    return st;
+failed:
+    if (gen_uuid)
+        memset(kp, 0, sizeof(bk_uuid));
     return st;
 }
 
@@ -2326,12 +2347,22 @@ static BK__HOT_INLINE bk_status update_run(bk_store *store, const bk__table *t,
         return st;
     if ((st = write_stmt(&e, c, sql, err)) != BK_OK)
         goto done;
-    st = bind_prog(c, e->s, t, obj, prog, n, err);
-    if (st == BK_OK)
-        st = step_done(c->drv, e->s, err);
+    int64_t changes = 0;
+    if (c->drv == &bk__sqlite_driver) {
+        st = bk__sqlite_write(c, e->s, t, obj, prog, n, NULL, &changes, err);
+    } else {
+        st = bind_prog(c, e->s, t, obj, prog, n, err);
+        if (st == BK_OK)
+            st = step_done(c->drv, e->s, err);
+        if (st == BK_OK)
+            changes = c->drv->changes(c->c);
+        c->drv->reset(e->s);
+    }
+    stmt_give_back(c, e);   /* now: the existence check below takes a statement of its own */
+    e = NULL;
     if (st != BK_OK)
         goto done;
-    if (c->drv->changes(c->c) == 0) {
+    if (changes == 0) {
         bool exists = false;
         if (t->version >= 0 && (st = row_exists(&exists, c, t, obj, err)) != BK_OK)
             goto done;
@@ -2354,8 +2385,8 @@ done:
 
 /* bk_store_update of the named fields: their SQL and program made for the
  * call, only their problems of validation. */
-static bk_status update_fields(bk_store *store, const bk_model *model, const bk__table *t,
-    void *obj, const char *const *fields, size_t nfields, bk_error **err)
+static BK__NOINLINE bk_status update_fields(bk_store *store, const bk_model *model,
+    const bk__table *t, void *obj, const char *const *fields, size_t nfields, bk_error **err)
 {
     bk_status st = BK_OK;
     bool *mask = NULL;

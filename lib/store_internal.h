@@ -333,6 +333,17 @@ extern const bk__row_reader bk__sqlite_read_row;
  * bk__store_value_of). */
 bk_status bk__sqlite_bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
     const char *obj, const bk__bindop *prog, size_t n, bk_error **err);
+/*
+ * A write statement s of the SQLite adapter run in one call: prog[0..n)
+ * of obj bound (the binder's loop, a failed bind looked at only after the
+ * last one), stepped to its end, reset. key: when not NULL, the statement
+ * returns its generated key (RETURNING), read into *key (BK_EIO when no
+ * row comes); changes: when not NULL, the rows it changed. Fails as
+ * bk__sqlite_bind_prog, or with the engine's error (the driver's mapping).
+ */
+bk_status bk__sqlite_write(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+    const char *obj, const bk__bindop *prog, size_t n, int64_t *key, int64_t *changes,
+    bk_error **err);
 /* The PostgreSQL driver (store_pg.c), for "postgresql:" and "postgres:". */
 extern const bk_store_driver bk__pg_driver;
 extern const bk_store_driver bk__pg_driver_alias;

@@ -243,89 +243,130 @@ static inline int s_bind_value(sqlite3_stmt *st, int i, const bk_store_value *v)
  * bk__store_value_of (every check, the exact errors). Text and blobs are
  * bound SQLITE_STATIC: the core keeps them unchanged until the reset.
  */
-bk_status bk__sqlite_bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
-    const char *obj, const bk__bindop *prog, size_t n, bk_error **err)
+static BK__HOT_INLINE bk_status bind_loop(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+    const char *obj, const bk__bindop *prog, size_t n, bool strict, int *acc, bk_error **err)
 {
     sqlite3_stmt *st = ST(s);
-    for (size_t k = 0; k < n; k++) {
-        const bk__bindop *b = &prog[k];
+    const bk__bindop *end = prog + n;
+    for (const bk__bindop *b = prog; b < end; b++) {
         const char *p = obj + b->offset;
         unsigned op = b->op;
         int i = b->param, rc;
-        if (op & BK__BIND_OPT) {
-            if (*(const bk_presence *)(obj + b->presence_offset) != BK_PRESENT) {
-                rc = sqlite3_bind_null(st, i);
-                goto bound;
-            }
-            op &= ~BK__BIND_OPT;
-        }
+    again:
         switch (op) {
-        case BK__COP_BOOL: rc = sqlite3_bind_int64(st, i, *(const bool *)p ? 1 : 0); goto bound;
-        case BK__COP_I8: rc = sqlite3_bind_int64(st, i, *(const int8_t *)p); goto bound;
-        case BK__COP_I16: rc = sqlite3_bind_int64(st, i, *(const int16_t *)p); goto bound;
-        case BK__COP_I32: rc = sqlite3_bind_int64(st, i, *(const int32_t *)p); goto bound;
-        case BK__COP_I64: rc = sqlite3_bind_int64(st, i, *(const int64_t *)p); goto bound;
-        case BK__COP_U8: rc = sqlite3_bind_int64(st, i, *(const uint8_t *)p); goto bound;
-        case BK__COP_U16: rc = sqlite3_bind_int64(st, i, *(const uint16_t *)p); goto bound;
-        case BK__COP_U32: rc = sqlite3_bind_int64(st, i, *(const uint32_t *)p); goto bound;
+        case BK__COP_BOOL: rc = sqlite3_bind_int64(st, i, *(const bool *)p ? 1 : 0); break;
+        case BK__COP_I8: rc = sqlite3_bind_int64(st, i, *(const int8_t *)p); break;
+        case BK__COP_I16: rc = sqlite3_bind_int64(st, i, *(const int16_t *)p); break;
+        case BK__COP_I32: rc = sqlite3_bind_int64(st, i, *(const int32_t *)p); break;
+        case BK__COP_I64: rc = sqlite3_bind_int64(st, i, *(const int64_t *)p); break;
+        case BK__COP_U8: rc = sqlite3_bind_int64(st, i, *(const uint8_t *)p); break;
+        case BK__COP_U16: rc = sqlite3_bind_int64(st, i, *(const uint16_t *)p); break;
+        case BK__COP_U32: rc = sqlite3_bind_int64(st, i, *(const uint32_t *)p); break;
         case BK__COP_F64: {
             double v = *(const double *)p;
             if (v != v || v - v != 0)
-                break;
+                goto slow;
             rc = sqlite3_bind_double(st, i, v);
-            goto bound;
+            break;
         }
         case BK__COP_STR: {
             const char *v = *(char *const *)p;
             if (!v) {
                 rc = sqlite3_bind_null(st, i);
-                goto bound;
+                break;
             }
             size_t len = strlen(v);
-            if (!text_ok(v, len))
-                break;
+            if (!text_check(v, len))
+                goto slow;
             rc = sqlite3_bind_text64(st, i, v, (sqlite3_uint64)len, SQLITE_STATIC, SQLITE_UTF8);
-            goto bound;
+            break;
         }
         case BK__COP_ENUM: {
             int v = *(const int *)p;
             if (v < 0 || (size_t)v >= b->enm->n)
-                break;
+                goto slow;
             rc = sqlite3_bind_text64(st, i, b->enm->names[v], (sqlite3_uint64)b->enm->lens[v],
                 SQLITE_STATIC, SQLITE_UTF8);
-            goto bound;
+            break;
         }
         case BK__COP_STRS: {
             bk_buf *buf = bk__store_scratch(cn, b->col);
-            int r = buf ? fast_strs_json(buf, (const bk_strs *)(const void *)p) : -1;
+            int r = buf ? strs_json_check(buf, (const bk_strs *)(const void *)p) : -1;
             if (r < 0)
                 return bk__error_oom(err);
             if (r == 0) {
                 buf->len = 0;
-                break;
+                goto slow;
             }
             rc = sqlite3_bind_text64(st, i, buf->ptr, (sqlite3_uint64)buf->len, SQLITE_STATIC,
                 SQLITE_UTF8);
-            goto bound;
-        }
-        default:
             break;
         }
-        {
-            bk_store_value v;
-            bk_status vs = bk__store_value_of(&v, cn, t, b->col, p, err);
-            if (vs != BK_OK)
-                return vs;
-            rc = s_bind_value(st, i, &v);
+        default:
+            if (op & BK__BIND_OPT) {
+                if (*(const bk_presence *)(obj + b->presence_offset) == BK_PRESENT) {
+                    op &= ~BK__BIND_OPT;
+                    goto again;
+                }
+                rc = sqlite3_bind_null(st, i);
+                break;
+            }
+        slow: {
+                bk_store_value v;
+                bk_status vs = bk__store_value_of(&v, cn, t, b->col, p, err);
+                if (vs != BK_OK)
+                    return vs;
+                rc = s_bind_value(st, i, &v);
+                break;
+            }
         }
-    bound:
-        if (rc != SQLITE_OK) {
+        if (!strict) {
+            *acc |= rc;
+        } else if (rc != SQLITE_OK) {
             bk_error *be = NULL;
             bk_status bs = bind_rc(s, rc, &be);
-            return bk__store_bind_failed(cn, t, obj, prog, k, n, bs, be, err);
+            return bk__store_bind_failed(cn, t, obj, prog, (size_t)(b - prog), n, bs, be, err);
         }
     }
     return BK_OK;
+}
+
+bk_status bk__sqlite_bind_prog(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+    const char *obj, const bk__bindop *prog, size_t n, bk_error **err)
+{
+    return bind_loop(cn, s, t, obj, prog, n, true, NULL, err);
+}
+
+bk_status bk__sqlite_write(bk__conn *cn, bk_store_stmt *s, const bk__table *t,
+    const char *obj, const bk__bindop *prog, size_t n, int64_t *key, int64_t *changes,
+    bk_error **err)
+{
+    sqlite3_stmt *st = ST(s);
+    int acc = SQLITE_OK, rc;
+    bk_status bs = bind_loop(cn, s, t, obj, prog, n, false, &acc, err);
+    if (bs == BK_OK && acc != SQLITE_OK)   /* which bind failed, and the error it reports */
+        bs = bk__sqlite_bind_prog(cn, s, t, obj, prog, n, err);
+    if (bs != BK_OK)
+        goto done;
+    rc = sqlite3_step(st);
+    if (key) {
+        if (rc == SQLITE_ROW) {
+            *key = (int64_t)sqlite3_column_int64(st, 0);
+            rc = sqlite3_step(st);
+        } else if (rc == SQLITE_DONE) {
+            bs = bk__error_set(err, BK_EIO, "insert into %s returned no key", t->name);
+            goto done;
+        }
+    }
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        if (changes)
+            *changes = (int64_t)sqlite3_changes(sqlite3_db_handle(st));
+    } else {
+        bs = fail(sqlite3_db_handle(st), rc, NULL, err);
+    }
+done:
+    sqlite3_reset(st);
+    return bs;
 }
 
 static bk_status s_step(bk_store_stmt *s, bk_error **err)

@@ -680,4 +680,28 @@ static inline int fast_strs_json(bk_buf *b, const bk_strs *l)
     return 1;
 }
 
+/* ---- the widest implementation of this CPU (text_wide.c) ------------------------------------ */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <stdatomic.h>
+#define BK__TEXT_WIDE 1
+typedef bool (*bk__text_ok_fn)(const char *s, size_t n);
+typedef int (*bk__strs_json_fn)(bk_buf *b, const bk_strs *l);
+extern _Atomic(bk__text_ok_fn) bk__text_ok_impl;
+extern _Atomic(bk__strs_json_fn) bk__strs_json_impl;
+/* text_ok and fast_strs_json, the same answers, through the implementation
+ * picked for this CPU on first use (AVX-512 when it has it): for the write
+ * path, where a row's texts are checked one after another. */
+#define text_check(s, n) \
+    (atomic_load_explicit(&bk__text_ok_impl, memory_order_relaxed)((s), (n)))
+#define strs_json_check(b, l) \
+    (atomic_load_explicit(&bk__strs_json_impl, memory_order_relaxed)((b), (l)))
+/* Use the wide implementation (true: when the CPU has it) or the inline
+ * one (false), for every thread; returns whether the wide one is in use.
+ * For tests (both must agree) and measurements. */
+bool bk__text_wide_use(bool wide);
+#else
+#define text_check(s, n) text_ok(s, n)
+#define strs_json_check(b, l) fast_strs_json(b, l)
+#endif
+
 #endif

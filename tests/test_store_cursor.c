@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 #include "store_internal.h"   /* bk__store_query_text: rows written by hand */
+#include "test_text.h"
 
 typedef struct {
     int64_t id;
@@ -201,43 +202,6 @@ static void empty_string_values_outlive_the_query(void **state)
     bk_store_close(s);
 }
 
-/* Strict UTF-8 (no overlong forms, no surrogates, up to U+10FFFF), no NUL. */
-static bool text_valid(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp, min;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
 /* Texts of 0..40 and 60..66 bytes (ASCII, with two-, three- and four-byte
  * characters), each with one of several bad sequences (NUL, a stray
  * continuation byte, an invalid lead, a truncated character, a surrogate,
@@ -260,7 +224,7 @@ static bool read_back_text(bk_store *s, const unsigned char *text, size_t n)
     Item it;
     int64_t id = 3;
     bk_status st = bk_store_get(&it, s, g_item, &id, &err);
-    if (text_valid(text, n)) {
+    if (bk_test_text_valid(text, n)) {
         assert_int_equal(st, BK_OK);
         assert_int_equal(strlen(it.name), n);
         assert_memory_equal(it.name, text, n);
@@ -383,7 +347,7 @@ static void text_is_checked_at_every_position(void **state)
                     int64_t id = 3;
                     bk_status st = bk_store_get(&it, s, g_item, &id, &err);
                     checked++;
-                    if (text_valid(text, n)) {
+                    if (bk_test_text_valid(text, n)) {
                         assert_int_equal(st, BK_OK);
                         assert_int_equal(strlen(it.name), n);
                         assert_memory_equal(it.name, text, n);

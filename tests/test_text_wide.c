@@ -1,0 +1,340 @@
+/*
+ * test_text_wide.c - the store's two implementations of its write-path
+ * text checks (lib/text_wide.c: AVX-512, picked at run time; store_text.h:
+ * SSE2, inline) give the same answers as the reference, never read a byte
+ * past a text, and make the store refuse the same rows.
+ *
+ * Every text is placed so that it ends where a page without access
+ * begins: a load of one byte too many faults. The wide tests are skipped
+ * (and say so) on a CPU without AVX-512BW/VL and BMI2, and under valgrind,
+ * which does not report AVX-512.
+ */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE   /* mmap's MAP_ANONYMOUS */
+#endif
+#include "test_util.h"
+#include <sys/mman.h>
+#include <unistd.h>
+#include "store_text.h"
+#include "test_text.h"
+
+#if defined(BK__TEXT_WIDE)
+
+/* Two pages, the second without access: texts are copied to end at it. */
+static unsigned char *g_area;
+static size_t g_page;
+
+static int area_setup(void **state)
+{
+    (void)state;
+    g_page = (size_t)sysconf(_SC_PAGESIZE);
+    void *p = mmap(NULL, 2 * g_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED || mprotect((char *)p + g_page, g_page, PROT_NONE) != 0)
+        return -1;
+    g_area = p;
+    return 0;
+}
+
+static int area_teardown(void **state)
+{
+    (void)state;
+    munmap(g_area, 2 * g_page);
+    bk__text_wide_use(true);   /* what the process would pick */
+    return 0;
+}
+
+/* text[0..n) copied to end at the guard page; its address. */
+static const char *at_edge(const unsigned char *text, size_t n)
+{
+    unsigned char *p = g_area + g_page - n;
+    memcpy(p, text, n);
+    return (const char *)p;
+}
+
+static uint64_t next(uint64_t *r)
+{
+    *r ^= *r << 13, *r ^= *r >> 7, *r ^= *r << 17;
+    return *r;
+}
+
+/* A text of up to `want` bytes (< 200): runs of ASCII, two-, three- and
+ * four-byte characters, or random bytes; two in three with one byte
+ * changed. Returns its length. */
+static size_t mixed_text(unsigned char *text, size_t want, uint64_t *r)
+{
+    static const char *const chars[] = {
+        "a", "Z", " ", "~", "\xc2\x80", "\xc3\xa9", "\xdf\xbf", "\xe0\xa0\x80", "\xe6\x97\xa5",
+        "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf0\x9f\x98\x80",
+        "\xf4\x8f\xbf\xbf", "\xf3\xa0\x80\x81",
+    };
+    static const unsigned char odd[] = {
+        0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+    };
+    size_t n = 0;
+    unsigned mode = (unsigned)(next(r) % 5);
+    while (n < want) {
+        uint64_t x = next(r);
+        if (mode == 4) {
+            text[n++] = (unsigned char)x;
+            continue;
+        }
+        size_t pick = mode == 0 ? (size_t)(x % 4) : mode == 1 ? (size_t)(x % 8)
+            : mode == 2 ? 4 + (size_t)(x % 8) : (size_t)(x % (sizeof(chars) / sizeof(chars[0])));
+        size_t cl = strlen(chars[pick]);
+        if (n + cl > want)
+            break;
+        memcpy(text + n, chars[pick], cl);
+        n += cl;
+    }
+    uint64_t x = next(r);
+    if (n && x % 3)
+        text[(x >> 8) % n] = odd[(x >> 32) % sizeof(odd)];
+    return n;
+}
+
+/* Whether the check in use agrees with the reference on texts of 0..70
+ * bytes of each fill with each bad sequence at every position, and on
+ * random mixed texts of up to 140 bytes. */
+static void check_like_the_reference(void)
+{
+    static const char *const fills[] = {
+        "a", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\xf3\xa0\x80\x81",
+    };
+    static const struct { const char *b; size_t n; } bad[] = {
+        { "", 0 }, { "\0", 1 }, { "\x80", 1 }, { "\xff", 1 }, { "\xc3", 1 }, { "\xe6\x97", 2 },
+        { "\xed\xa0\x80", 3 }, { "\xc0\xaf", 2 }, { "\xe0\x9f\xbf", 3 }, { "\xf4\x90\x80\x80", 4 },
+        { "\xf0\x8f\xbf\xbf", 4 }, { "\xf5\x80\x80\x80", 4 }, { "\xc3\xa9", 2 },
+        { "\xef\xbf\xbf", 3 }, { "\xe0\xa0\x80", 3 }, { "\xed\x9f\xbf", 3 },
+        { "\xf0\x90\x80\x80", 4 }, { "\xf4\x8f\xbf\xbf", 4 }, { "\xf3\xa0\x80", 3 },
+        { "\xf2\x80", 2 }, { "\xf1", 1 }, { "\xf3\xa0\x80\x81\x80", 5 },
+    };
+    unsigned char text[256];
+    size_t checked = 0, refused = 0;
+    for (size_t fill = 0; fill < sizeof(fills) / sizeof(fills[0]); fill++)
+        for (size_t len = 0; len <= 70; len++)
+            for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+                for (size_t at = 0; at <= len; at++) {
+                    if (b == 0 && at > 0)
+                        break;
+                    size_t n = 0, fl = strlen(fills[fill]);
+                    while (n + fl <= len) {
+                        memcpy(text + n, fills[fill], fl);
+                        n += fl;
+                    }
+                    while (n < len)
+                        text[n++] = 'z';
+                    size_t pos = at < n ? at : n;
+                    memmove(text + pos + bad[b].n, text + pos, n - pos);
+                    memcpy(text + pos, bad[b].b, bad[b].n);
+                    n += bad[b].n;
+                    bool want = bk_test_text_valid(text, n);
+                    if (text_check(at_edge(text, n), n) != want) {
+                        fprintf(stderr, "fill %zu, %zu bytes, bad %zu at %zu: expected %d\n",
+                            fill, n, b, pos, want);
+                        fail();
+                    }
+                    checked++;
+                    refused += !want;
+                }
+    uint64_t r = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < 40000; i++) {
+        size_t n = mixed_text(text, (size_t)(next(&r) % 141), &r);
+        bool want = bk_test_text_valid(text, n);
+        if (text_check(at_edge(text, n), n) != want) {
+            fprintf(stderr, "mixed text %d (%zu bytes): expected %d\n", i, n, want);
+            fail();
+        }
+        checked++;
+        refused += !want;
+    }
+    assert_true(refused > 20000 && checked - refused > 20000);
+}
+
+static void the_inline_check_agrees_with_the_reference(void **state)
+{
+    (void)state;
+    assert_false(bk__text_wide_use(false));
+    check_like_the_reference();
+}
+
+static void the_wide_check_agrees_with_the_reference(void **state)
+{
+    (void)state;
+    if (!bk__text_wide_use(true)) {
+        fprintf(stderr, "no AVX-512BW/VL and BMI2 here: the wide check is not tested\n");
+        skip();
+    }
+    check_like_the_reference();
+}
+
+/* ---- list<str> as JSON text ------------------------------------------------------------ */
+
+/* A list of up to 6 items (each at the edge of its own page of area, one
+ * page pair per item) from pools with quotes, backslashes, control
+ * characters, text that is not UTF-8, and items of 60..130 bytes. */
+typedef struct { unsigned char *base; char *items[6]; bk_strs l; } item_pages;
+
+static void make_list(item_pages *ip, uint64_t *r)
+{
+    unsigned char text[256];
+    ip->l.len = (size_t)(next(r) % 7);
+    ip->l.items = ip->items;
+    for (size_t k = 0; k < ip->l.len; k++) {
+        uint64_t x = next(r);
+        size_t n;
+        switch (x % 6) {
+        case 0: n = 0; break;
+        case 1: n = (size_t)snprintf((char *)text, sizeof(text), "tag%u", (unsigned)(x >> 8) % 100);
+            break;
+        case 2: {
+            static const char *const odd[] = { "a\"b", "back\\slash", "new\nline", "\x01",
+                "caf\xc3\xa9", "\xe6\x9d\xb1\xe4\xba\xac", "\xc3", "\xed\xa0\x80x", "\x7f" };
+            n = strlen(odd[(x >> 8) % 9]);
+            memcpy(text, odd[(x >> 8) % 9], n);
+            break;
+        }
+        case 3:
+            n = 60 + (size_t)((x >> 8) % 71);
+            for (size_t j = 0; j < n; j++)
+                text[j] = (unsigned char)('a' + j % 26);
+            if ((x >> 20) % 2)
+                text[(x >> 24) % n] = (x >> 30) % 2 ? '"' : 0xC3;
+            break;
+        default:
+            do
+                n = mixed_text(text, (size_t)(next(r) % 70), r);
+            while (memchr(text, 0, n));
+            break;
+        }
+        /* item k ends at the guard page of page pair k */
+        unsigned char *end = ip->base + (2 * k + 1) * g_page;
+        end[-1] = 0;
+        memcpy(end - 1 - n, text, n);
+        ip->items[k] = (char *)(end - 1 - n);
+    }
+}
+
+static void both_encoders_write_the_same_json(void **state)
+{
+    (void)state;
+    size_t pairs = 6;
+    unsigned char *base = mmap(NULL, 2 * pairs * g_page, PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(base != MAP_FAILED);
+    for (size_t k = 0; k < pairs; k++)
+        assert_int_equal(mprotect(base + (2 * k + 1) * g_page, g_page, PROT_NONE), 0);
+    if (!bk__text_wide_use(true)) {
+        munmap(base, 2 * pairs * g_page);
+        fprintf(stderr, "no AVX-512BW/VL and BMI2 here: the wide encoder is not tested\n");
+        skip();
+    }
+    bk_buf wide = { 0 }, inline_ = { 0 };
+    item_pages ip = { base, { 0 }, { 0 } };
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+    size_t written = 0, declined = 0;
+    for (int i = 0; i < 20000; i++) {
+        make_list(&ip, &r);
+        assert_true(bk__text_wide_use(true));
+        int a = strs_json_check(&wide, &ip.l);
+        bk__text_wide_use(false);
+        int b = strs_json_check(&inline_, &ip.l);
+        assert_int_equal(a, b);
+        assert_true(a >= 0);
+        if (a == 1) {
+            assert_int_equal(wide.len, inline_.len);
+            assert_memory_equal(wide.ptr, inline_.ptr, wide.len + 1);   /* and the NUL */
+            written++;
+        } else {
+            declined++;
+        }
+    }
+    assert_true(written > 2000 && declined > 2000);
+    bk_buf_dispose(&wide);
+    bk_buf_dispose(&inline_);
+    munmap(base, 2 * pairs * g_page);
+}
+
+/* ---- the store refuses the same rows either way ------------------------------------------ */
+
+typedef struct { int64_t id; char *name; bk_strs tags; } Note;
+static const bk_field NOTE_FIELDS[] = {
+    BK_FIELD(Note, id,   BK_I64, .primary_key = true),
+    BK_FIELD(Note, name, BK_STR),
+    BK_LIST (Note, tags, BK_STR),
+};
+static const bk_model_def NOTE_DEF = BK_MODEL_DEF(Note, NOTE_FIELDS);
+
+static void write_rows(bk_store *s, bk_model *m, int64_t first)
+{
+    bk_error *err = NULL;
+    char *tags_ok[] = { "caf\xc3\xa9", "ops" }, *tags_bad[] = { "ops", "caf\xc3" };
+    Note good = { first, "J\xc3\xbcrgen \xe6\x97\xa5\xe6\x9c\xac", { tags_ok, 2 } };
+    Note bad_name = { first + 1, "J\xc3rgen", { tags_ok, 2 } };
+    Note bad_tag = { first + 2, "Ana", { tags_bad, 2 } };
+    assert_int_equal(bk_store_insert(s, m, &good, &err), BK_OK);
+    assert_int_equal(bk_store_update(s, m, &good, NULL, 0, &err), BK_OK);
+    assert_int_equal(bk_store_insert(s, m, &bad_name, &err), BK_EVALIDATION);
+    bk_assert_problem(err, "$.name", "invalid_utf8");
+    bk_error_free(err);
+    err = NULL;
+    assert_int_equal(bk_store_insert(s, m, &bad_tag, &err), BK_EVALIDATION);
+    bk_assert_problem(err, "$.tags[1]", "invalid_utf8");
+    bk_error_free(err);
+    err = NULL;
+    bad_name.id = first;
+    assert_int_equal(bk_store_update(s, m, &bad_name, NULL, 0, &err), BK_EVALIDATION);
+    bk_assert_problem(err, "$.name", "invalid_utf8");
+    bk_error_free(err);
+    err = NULL;
+    Note back;
+    assert_int_equal(bk_store_get(&back, s, m, &first, &err), BK_OK);
+    assert_string_equal(back.name, good.name);
+    assert_int_equal(back.tags.len, 2);
+    assert_string_equal(back.tags.items[0], "caf\xc3\xa9");
+    bk_clear(m, &back);
+    int64_t absent = first + 1;
+    assert_int_equal(bk_store_get(&back, s, m, &absent, &err), BK_ENOTFOUND);
+    bk_error_free(err);
+}
+
+static void the_store_refuses_the_same_rows_either_way(void **state)
+{
+    (void)state;
+    bk_error *err = NULL;
+    bk_model *m = NULL;
+    bk_store *s = NULL;
+    assert_int_equal(bk_model_new(&m, &NOTE_DEF, &err), BK_OK);
+    assert_int_equal(bk_store_open(&s, "sqlite::memory:", NULL, &err), BK_OK);
+    assert_int_equal(bk_store_register(s, m, "notes", &err), BK_OK);
+    bk__text_wide_use(false);
+    write_rows(s, m, 1);
+    bool wide = bk__text_wide_use(true);
+    write_rows(s, m, 10);
+    bk_store_close(s);
+    bk_model_unref(m);
+    if (!wide) {
+        fprintf(stderr, "no AVX-512BW/VL and BMI2 here: rows were written the inline way only\n");
+        skip();
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_inline_check_agrees_with_the_reference),
+        cmocka_unit_test(the_wide_check_agrees_with_the_reference),
+        cmocka_unit_test(both_encoders_write_the_same_json),
+        cmocka_unit_test(the_store_refuses_the_same_rows_either_way),
+    };
+    return cmocka_run_group_tests(tests, area_setup, area_teardown);
+}
+
+#else
+
+int main(void)
+{
+    fprintf(stderr, "not x86-64 with GCC or clang: there is only the inline check\n");
+    return 0;
+}
+
+#endif
