@@ -532,12 +532,11 @@ static bk_status s_read_row(bk_store_stmt *s, const bk__table *t, char *obj,
                 o->type = BK_SQL_TEXT;
                 o->p = text;
                 o->n = (size_t)sqlite3_value_bytes(v);
-                int r = text_dup((char **)p, text, o->n);
-                if (r > 0)
-                    continue;
-                if (r < 0)
+                if (!text_check(text, o->n))
+                    break;
+                if (!(*(char **)p = str_copy(text, o->n)))
                     return bk__error_oom(err);
-                break;
+                continue;
             }
             case BK__COP_ENUM: {
                 const char *name = (const char *)sqlite3_value_text(v);
