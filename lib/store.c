@@ -1426,10 +1426,16 @@ static BK__COLD bk_status value_slow(bk_store_value *o, bk__conn *cn, const bk__
         const char *at = bk_error_count(e) ? bk_error_path(e, 0) : NULL;
         const char *code = bk_error_count(e) ? bk_error_problem_code(e, 0) : NULL;
         if (at && at[0] == '$' && code && *code) {
-            char path[300];
-            snprintf(path, sizeof(path), "$.%s%s", c->json_name, at + 1);
+            size_t need = strlen(c->json_name) + strlen(at) + 2;
+            char *path = bk__malloc(need);
+            if (!path) {
+                bk_error_free(e);
+                return bk__error_oom(err);
+            }
+            snprintf(path, need, "$.%s%s", c->json_name, at + 1);
             st = bk__error_problem(err, BK_EVALIDATION, path, code, "%s.%s: %s", t->name,
-                c->name, bk_error_message(e));
+                c->name, bk_error_problem_message(e, 0));
+            bk__free(path);
         } else {
             st = value_error(err, t, c, "invalid_value", bk_error_message(e));
         }
