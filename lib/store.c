@@ -2847,9 +2847,26 @@ static inline void *spare_take(_Atomic(void *) *slot)
         ? atomic_exchange_explicit(slot, NULL, memory_order_acquire) : NULL;
 }
 
+/* Under AddressSanitizer no block is kept: a use after free of a query or
+ * cursor must reach ASan, not a spare that still looks allocated. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BK__KEEP_SPARES 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BK__KEEP_SPARES 0
+#endif
+#endif
+#ifndef BK__KEEP_SPARES
+#define BK__KEEP_SPARES 1
+#endif
+
 /* Keep the freed block p as the table's spare, or free it when there is one. */
 static inline void spare_keep(_Atomic(void *) *slot, void *p)
 {
+    if (!BK__KEEP_SPARES) {
+        bk__free(p);
+        return;
+    }
     void *none = NULL;
     if (!atomic_compare_exchange_strong_explicit(slot, &none, p, memory_order_release,
             memory_order_relaxed))

@@ -10,14 +10,16 @@
  * are 64-bit masks, checked without a branch on its length or bytes.
  *
  * The implementation is chosen on first use, per process: the wide one
- * when the CPU and the OS have AVX-512F/BW/VL and BMI2 (__builtin_cpu_*),
- * else the inline ones of store_text.h. Both give the same answers (the
+ * when the CPU and the OS have AVX-512F/BW/VL and BMI2 (__builtin_cpu_*)
+ * and the environment variable BK_TEXT_WIDE is not "0", else the inline
+ * ones of store_text.h. Both give the same answers (the
  * wide one is "sure" or defers to text_ok_any, as the SSE2 classes do);
  * tests run both through bk__text_wide_use.
  *
  * Thread-safety: the choice is an atomic pointer; threads that race to
  * make it store the same value.
  */
+#include <stdlib.h>
 #include "store_text.h"
 
 #if defined(BK__TEXT_WIDE)
@@ -122,8 +124,14 @@ static WIDE int strs_json_wide(bk_buf *b, const bk_strs *l)
 static bool text_ok_base(const char *s, size_t n) { return text_ok(s, n); }
 static int strs_json_base(bk_buf *b, const bk_strs *l) { return fast_strs_json(b, l); }
 
+/* Whether the CPU (and the OS) have what the wide checks use, and the
+ * environment does not turn them off (BK_TEXT_WIDE=0: the inline checks,
+ * for measurements and debugging). */
 static bool wide_cpu(void)
 {
+    const char *env = getenv("BK_TEXT_WIDE");
+    if (env && strcmp(env, "0") == 0)
+        return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
