@@ -2137,6 +2137,12 @@ static bk_status insert_one(bk__conn *c, const bk__table *t, char *obj, bk_error
     bk_status st = BK_OK;
     if (gen_uuid && (st = uuid_v7(((bk_uuid *)kp)->bytes, err)) != BK_OK)
         return st;
+    /* a key given for a key the database generates: its sequence moved past
+     * it first, so a failure there (no right on the sequence, a lock
+     * timeout) writes nothing, and a key generated meanwhile is not it */
+    if (!gen_int && pk->auto_id && kind_int(pk->t->kind) && d->key_taken &&
+            (st = d->key_taken(c->c, t->name, pk->name, int_load(pk->t->kind, kp), err)) != BK_OK)
+        return st;
     bk__stmt *e = NULL;
     if ((st = write_stmt(&e, c, gen_int ? &t->ins_auto : &t->ins, err)) != BK_OK)
         goto failed;
@@ -2165,8 +2171,6 @@ static bk_status insert_one(bk__conn *c, const bk__table *t, char *obj, bk_error
             return bk__error_set(err, BK_EIO, "%s.%s: generated key %lld does not fit the "
                 "field", t->name, pk->name, (long long)id);
         int_store(pk->t->kind, kp, id);
-    } else if (pk->auto_id && kind_int(pk->t->kind) && d->key_taken) {
-        st = d->key_taken(c->c, t->name, pk->name, int_load(pk->t->kind, kp), err);
     }
     return st;
 failed:
@@ -2479,6 +2483,10 @@ bk_status bk_store_upsert(bk_store *store, const bk_model *model, void *obj, bk_
         st = insert_one(c, t, obj, err);    /* a new key: nothing to conflict with */
         goto done;
     }
+    if (pk->auto_id && kind_int(pk->t->kind) && c->drv->key_taken &&
+            (st = c->drv->key_taken(c->c, t->name, pk->name, int_load(pk->t->kind, kp), err))
+                != BK_OK)
+        goto done;                          /* (as insert_one: before the write) */
     if ((st = write_stmt(&e, c, &t->ups, err)) != BK_OK)
         goto done;
     if ((st = bind_prog(c, e->s, t, obj, t->all_prog, t->ncols, err)) != BK_OK)
@@ -2494,10 +2502,6 @@ bk_status bk_store_upsert(bk_store *store, const bk_model *model, void *obj, bk_
     } else {
         st = step_done(c->drv, e->s, err);
     }
-    bk__stmt_put(c, e);
-    e = NULL;
-    if (st == BK_OK && pk->auto_id && kind_int(pk->t->kind) && c->drv->key_taken)
-        st = c->drv->key_taken(c->c, t->name, pk->name, int_load(pk->t->kind, kp), err);
 done:
     bk__stmt_put(c, e);
     if (rel)

@@ -517,6 +517,9 @@ static void a_failed_key_taken_leaves_no_lock(void **state)
     OK(bk_store_insert(limited, m, &it, E));        /* a generated key needs no setval */
     it = (Item){ 100, 2 };
     FAILS(BK_EIO, bk_store_insert(limited, m, &it, E));
+    int64_t k = 100;
+    Item got;
+    FAILS(BK_ENOTFOUND, bk_store_get(&got, owner, m, &k, E));   /* nothing written */
     it = (Item){ 200, 3 };
     OK(bk_store_insert(owner, m, &it, E));
     OK(bk_store_begin(&tx, limited, E));
@@ -530,6 +533,49 @@ static void a_failed_key_taken_leaves_no_lock(void **state)
     OK(bk_store_rollback(tx, E));
     bk_store_close(limited);
     bk_store_close(owner);
+    bk_model_unref(m);
+}
+
+/* A given key whose sequence cannot be moved in time (another session
+ * holds key_taken's advisory lock: lock_timeout, BK_EBUSY, retryable)
+ * writes nothing, by insert or by upsert: the retry succeeds, and the
+ * next generated key is above it. (Moving the sequence after the write
+ * left the row in: the retry was a conflict.) */
+static void a_given_key_that_times_out_writes_nothing(void **state)
+{
+    (void)state;
+    char uri[700], schema[64], sql[300];
+    fresh_uri(uri, sizeof(uri), "%20-clock_timeout%3D200");
+    snprintf(schema, sizeof(schema), "t%ld_%d", (long)getpid(), g_seq);
+    bk_model *m = NULL;
+    OK(bk_model_new(&m, &ITEM_DEF, E));
+    bk_store *s = NULL;
+    OK(bk_store_open(&s, uri, NULL, E));
+    OK(bk_store_register(s, m, "item", E));
+    PGconn *holder = PQconnectdb(g_pg_uri);
+    assert_int_equal(PQstatus(holder), CONNECTION_OK);
+    /* the lock of lib/store_pg.c's key_taken: (its class, the sequence's OID) */
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(1651207028, "
+        "pg_get_serial_sequence('%s.item', 'id')::regclass::oid::int)", schema);
+    PGresult *r = PQexec(holder, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    Item it = { 100, 1 }, got;
+    int64_t k = 100;
+    FAILS(BK_EBUSY, bk_store_insert(s, m, &it, E));
+    FAILS(BK_ENOTFOUND, bk_store_get(&got, s, m, &k, E));
+    it = (Item){ 100, 2 };
+    FAILS(BK_EBUSY, bk_store_upsert(s, m, &it, E));
+    FAILS(BK_ENOTFOUND, bk_store_get(&got, s, m, &k, E));
+    PQfinish(holder);                                  /* the lock goes with it */
+    it = (Item){ 100, 3 };
+    OK(bk_store_insert(s, m, &it, E));
+    OK(bk_store_get(&got, s, m, &k, E));
+    assert_int_equal(got.n, 3);
+    it = (Item){ 0, 4 };
+    OK(bk_store_insert(s, m, &it, E));
+    assert_int_equal(it.id, 101);
+    bk_store_close(s);
     bk_model_unref(m);
 }
 
@@ -556,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup(a_cursor_freed_early_keeps_the_status_of_its_error, setup),
         cmocka_unit_test_setup(concurrent_given_keys_keep_the_sequence_above_them, setup),
         cmocka_unit_test_setup(a_failed_key_taken_leaves_no_lock, setup),
+        cmocka_unit_test_setup(a_given_key_that_times_out_writes_nothing, setup),
     };
     int failed = cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
     for (int seq = 1; pg > 0 && seq <= g_seq; seq++) {
