@@ -265,6 +265,36 @@ static inline void text_local(__m128i v, unsigned *c, unsigned *l, unsigned *l3,
 }
 
 /*
+ * The bytes of p[0..n), n < 16, in order in the low n lanes of a register,
+ * without a branch on n and without a read outside them: its first 4
+ * bytes, then the rest of its last 4 shifted down past them (SSE shifts by
+ * 64 bits or more give 0: nothing when n >= 8), or'ed with its first 8
+ * bytes and the rest of its last 8 (loaded from zeros when n < 8, the same
+ * bytes again when n >= 8). The lanes above are zero for n >= 4. n >= 4;
+ * with from1, 1 <= n too: under 4 bytes its first, middle and last byte
+ * stand for its first 4 (lanes n..3 hold copies of its bytes).
+ */
+static BK__HOT_INLINE __m128i bytes_in_order(const unsigned char *p, size_t n, bool from1)
+{
+    static const unsigned char zeros[8];
+    const unsigned char *e = p + n;
+    uint32_t u, w, tiny = 0;
+    if (from1)
+        tiny = (uint32_t)p[0] | (uint32_t)p[n >> 1] << 8 | (uint32_t)p[n - 1] << 16;
+    const unsigned char *u4 = !from1 || n >= 4 ? p : (const unsigned char *)&tiny;
+    const unsigned char *w4 = !from1 || n >= 4 ? e - 4 : zeros;
+    memcpy(&u, u4, 4);
+    memcpy(&w, w4, 4);
+    __m128i x4 = _mm_or_si128(_mm_cvtsi32_si128((int)u), _mm_slli_epi64(_mm_srl_epi64(
+        _mm_cvtsi32_si128((int)w), _mm_cvtsi32_si128(8 * (8 - (int)n))), 32));
+    const unsigned char *a8 = n >= 8 ? p : zeros, *b8 = n >= 8 ? e - 8 : zeros;
+    __m128i x8 = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)a8),
+        _mm_srl_epi64(_mm_loadl_epi64((const __m128i *)(const void *)b8),
+            _mm_cvtsi32_si128(8 * (16 - (int)n))));
+    return _mm_or_si128(x4, x8);
+}
+
+/*
  * The classes of s[0..n), 4 <= n <= 32, at their offsets: from the first
  * and the last 16 bytes (a byte loaded twice is classed the same twice,
  * the second mask moved to its offsets); under 16, from the text's bytes
@@ -287,22 +317,7 @@ static BK__HOT_INLINE void text_short_classes(const unsigned char *p, size_t n, 
         g->bad |= (uint64_t)bad << s;
         return;
     }
-    /* the text's bytes in order in the low n lanes, without a branch on n:
-     * its first 4 bytes, then the rest of its last 4 shifted down past
-     * them (SSE shifts by 64 bits or more give 0: nothing when n >= 8),
-     * or'ed with its first 8 bytes and the rest of its last 8 (loaded from
-     * zeros when n < 8, the same bytes again when n >= 8) */
-    static const unsigned char zeros[8];
-    uint32_t u, w;
-    memcpy(&u, p, 4);
-    memcpy(&w, e - 4, 4);
-    __m128i x4 = _mm_or_si128(_mm_cvtsi32_si128((int)u), _mm_slli_epi64(_mm_srl_epi64(
-        _mm_cvtsi32_si128((int)w), _mm_cvtsi32_si128(8 * (8 - (int)n))), 32));
-    const unsigned char *a8 = n >= 8 ? p : zeros, *b8 = n >= 8 ? e - 8 : zeros;
-    __m128i x8 = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)a8),
-        _mm_srl_epi64(_mm_loadl_epi64((const __m128i *)(const void *)b8),
-            _mm_cvtsi32_si128(8 * (16 - (int)n))));
-    __m128i x = _mm_or_si128(x4, x8);
+    __m128i x = bytes_in_order(p, n, false);
     unsigned keep = (1u << n) - 1;
     text_local(x, &c, &l, &l3, &bad);
     g->c = c & keep;
@@ -655,12 +670,38 @@ static inline int fast_strs_json(bk_buf *b, const bk_strs *l)
             return 0;
         size_t n = strlen((const char *)q);
         b->len = at;
-        if (at + n + 5 > b->cap && bk__buf_reserve(b, n + 4) != BK_OK)   /* , " ... " ] NUL */
+        /* , " ... " ] NUL, and room for a 16-byte store of a short item */
+        if (at + n + 21 > b->cap && bk__buf_reserve(b, n + 20) != BK_OK)
             return -1;
         char *o = b->ptr + at;
         if (k)
             *o++ = ',';
         *o++ = '"';
+#if defined(__SSE2__)
+        if (n - 1 < 15) {
+            /* 1..15 bytes: in order in one register, stored whole (what is
+             * past the item is written over next), classed without a branch
+             * on their length or bytes */
+            __m128i x = bytes_in_order(q, n, true);
+            _mm_storeu_si128((__m128i *)(void *)o, x);
+            unsigned keep = (1u << n) - 1;
+            __m128i esc = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))), _mm_and_si128(
+                _mm_cmpgt_epi8(_mm_set1_epi8(0x20), x), _mm_cmpgt_epi8(x, _mm_set1_epi8(-1))));
+            if ((unsigned)_mm_movemask_epi8(esc) & keep)
+                return 0;                 /* a quote, a backslash or a control character */
+            text_classes g;
+            unsigned c, l3, ld, bad;
+            text_local(x, &c, &ld, &l3, &bad);
+            g.c = c & keep, g.l = ld & keep, g.l3 = l3 & keep, g.bad = bad & keep;
+            if (!text_classes_ok(&g) && !text_ok_any(o, n))
+                return 0;
+            o += n;
+            *o++ = '"';
+            at = (size_t)(o - b->ptr);
+            continue;
+        }
+#endif
         unsigned seen = 0;
         for (size_t j = 0; j < n; j++) {
             seen |= k_jclass[q[j]];
