@@ -617,6 +617,12 @@ bk_status bk__json_decode_prefix(void *out, const bk_model *model, const char *b
 /* Append the compact encoding of the value of type t at src to buf. */
 bk_status bk__json_encode_type(bk_buf *buf, const bk__type *t, const void *src,
     bk_error **err);
+/* bk__json_encode_type for a value a store keeps as JSON text: what would
+ * not read back is refused too, a NULL string (but an optional field's)
+ * being BK_EVALIDATION "required" at its path, where the JSON encoder
+ * writes null. */
+bk_status bk__json_encode_stored(bk_buf *buf, const bk__type *t, const void *src,
+    bk_error **err);
 
 /* ---- text helpers (text.c) ------------------------------------------------- */
 /* Validate UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */

@@ -22,6 +22,11 @@ typedef struct enc {
     const char *keys[64];
     size_t idx[64];
     size_t npath;
+    /* for a store: a NULL string is refused (null does not decode into a
+     * string), but for the value of an optional field (at null_ok_at) */
+    bool store;
+    const void *null_ok_at;
+    const bk__type *null_ok_type;
 } enc;
 
 static const bk_encode_options g_default_enc = BK_ENCODE_OPTIONS_INIT;
@@ -425,6 +430,8 @@ static bool enc_object(enc *e, const bk_model *m, const char *base, const char *
         }
         size_t vstart = e->b->len;
         push_key(e, jf->name);
+        e->null_ok_at = f->optional ? p : NULL;
+        e->null_ok_type = f->type;
         bool ok = enc_value(e, f->type, p);
         e->npath--;
         if (!ok)
@@ -548,8 +555,14 @@ static bool enc_value(enc *e, const bk__type *t, const void *src)
     }
     case BK_STR: {
         const char *s = *(char *const *)src;
-        if (!s)
+        if (!s) {
+            if (e->store && (src != e->null_ok_at || t != e->null_ok_type)) {
+                fail(e, "required", "%s", "a NULL string would be stored as null, which "
+                    "does not read back into a string");
+                return false;
+            }
             return put(e, "null", 4);
+        }
         return put_cstr(e, s);
     }
     case BK_BYTES: {
@@ -687,6 +700,9 @@ static void enc_init(enc *e, bk_buf *buf, int indent)
     e->level = 0;
     e->st = BK_OK;
     e->npath = 0;
+    e->store = false;
+    e->null_ok_at = NULL;
+    e->null_ok_type = NULL;
     bk__errors_init(&e->errs, 1);
 }
 
@@ -694,6 +710,17 @@ bk_status bk__json_encode_type(bk_buf *buf, const bk__type *t, const void *src, 
 {
     enc e;
     enc_init(&e, buf, 0);
+    size_t mark = buf->len;
+    bool ok = reserve(&e, 0) && enc_value(&e, t, src);
+    return finish(&e, mark, ok, err);
+}
+
+bk_status bk__json_encode_stored(bk_buf *buf, const bk__type *t, const void *src,
+    bk_error **err)
+{
+    enc e;
+    enc_init(&e, buf, 0);
+    e.store = true;
     size_t mark = buf->len;
     bool ok = reserve(&e, 0) && enc_value(&e, t, src);
     return finish(&e, mark, ok, err);

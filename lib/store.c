@@ -1416,7 +1416,7 @@ static BK__COLD bk_status value_slow(bk_store_value *o, bk__conn *cn, const bk__
     if (!b)
         return bk__error_oom(err);
     bk_error *e = NULL;
-    bk_status st = bk__json_encode_type(b, c->t, p, &e);
+    bk_status st = bk__json_encode_stored(b, c->t, p, &e);
     if (st != BK_OK) {
         if (st == BK_ENOMEM) {
             bk_error_free(e);

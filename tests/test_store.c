@@ -748,6 +748,32 @@ static void errors_map_to_exact_codes(void **state)
             v.nick_p = keep_p;
         }
     }
+    /* a list<str> item that is NULL (JSON's null, which no read takes back
+     * into a string) or not UTF-8: validation at the item's path, nothing
+     * written, on insert, update and upsert */
+    {
+        char *items[3] = { "ok", NULL, "x" };
+        bk_strs vkeep = v.tags, ukeep = u.tags;
+        v.tags = u.tags = (bk_strs){ items, 3 };
+        for (int bad = 0; bad < 2; bad++) {
+            items[1] = bad ? "caf\xc3" : NULL;
+            const char *code = bad ? "invalid_utf8" : "required";
+            err = NULL;
+            assert_int_equal(bk_store_insert(s, g_user, &v, &err), BK_EVALIDATION);
+            bk_assert_problem(err, "$.tags[1]", code);
+            bk_error_free(err);
+            err = NULL;
+            assert_int_equal(bk_store_update(s, g_user, &u, NULL, 0, &err), BK_EVALIDATION);
+            bk_assert_problem(err, "$.tags[1]", code);
+            bk_error_free(err);
+            err = NULL;
+            assert_int_equal(bk_store_upsert(s, g_user, &u, &err), BK_EVALIDATION);
+            bk_assert_problem(err, "$.tags[1]", code);
+            bk_error_free(err);
+        }
+        v.tags = vkeep;
+        u.tags = ukeep;
+    }
     assert_int_equal(count_all(s, g_user), 1);
     OK(bk_store_get(&back, s, g_user, &u.id, E));
     user_eq(&u, &back);                          /* the row as it was */
