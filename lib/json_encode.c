@@ -399,6 +399,7 @@ static bool enc_object(enc *e, const bk_model *m, const char *base, const char *
             if (!put_field_key(e, f, &first))
                 return false;
             push_key(e, jf->name);
+            e->null_ok_at = NULL;
             if (!enc_value(e, f->type, p))
                 return false;
             e->npath--;

@@ -280,6 +280,48 @@ static bool encode_like_the_reference(unsigned char *base)
     return written > 2000 && declined > 2000;
 }
 
+/* Every item of 1 and 2 bytes (each byte 1..255), and of 3 bytes over
+ * the bytes where classes change, alone in a list, ending at a page
+ * without access: the encoder in use against the reference. */
+static void encode_short_items_like_the_reference(unsigned char *base)
+{
+    static const unsigned char edges[] = {
+        0x01, 0x1f, 0x20, 0x21, 0x22, 0x5b, 0x5c, 0x5d, 0x7e, 0x7f, 0x80, 0xbf, 0xc0, 0xc1,
+        0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+    };
+    bk_buf b = { 0 };
+    char want[32];
+    char *item = (char *)base + g_page - 4;   /* up to 3 bytes and the NUL */
+    bk_strs l = { &item, 1 };
+    size_t ne = sizeof(edges);
+    for (unsigned x = 1; x < 256 * 256 + ne * ne * ne; x++) {
+        size_t n;
+        unsigned char t[3];
+        if (x < 256) {
+            n = 1, t[0] = (unsigned char)x;
+        } else if (x < 256 * 256) {
+            if (x % 256 == 0)
+                continue;
+            n = 2, t[0] = (unsigned char)(x / 256), t[1] = (unsigned char)(x % 256);
+        } else {
+            unsigned y = x - 256 * 256;
+            n = 3, t[0] = edges[y / (ne * ne)], t[1] = edges[y / ne % ne], t[2] = edges[y % ne];
+        }
+        item = (char *)base + g_page - 1 - n;
+        memcpy(item, t, n);
+        item[n] = '\0';
+        size_t wlen = 0;
+        int w = reference_json(&l, want, &wlen);
+        int got = strs_json_check(&b, &l);
+        if (got != w || (w == 1 && (b.len != wlen || memcmp(b.ptr, want, wlen + 1) != 0))) {
+            fprintf(stderr, "item %02x %02x %02x (%zu bytes): got %d, want %d\n", t[0],
+                n > 1 ? t[1] : 0, n > 2 ? t[2] : 0, n, got, w);
+            fail();
+        }
+    }
+    bk_buf_dispose(&b);
+}
+
 static unsigned char *item_area(size_t pairs)
 {
     unsigned char *base = mmap(NULL, 2 * pairs * g_page, PROT_READ | PROT_WRITE,
@@ -295,6 +337,7 @@ static void the_inline_encoder_writes_what_the_reference_says(void **state)
     (void)state;
     unsigned char *base = item_area(6);
     assert_false(bk__text_wide_use(false));
+    encode_short_items_like_the_reference(base);
     assert_true(encode_like_the_reference(base));
     munmap(base, 12 * g_page);
 }
@@ -307,6 +350,7 @@ static void the_wide_encoder_writes_what_the_reference_says(void **state)
         skip();
     }
     unsigned char *base = item_area(6);
+    encode_short_items_like_the_reference(base);
     assert_true(encode_like_the_reference(base));
     munmap(base, 12 * g_page);
 }

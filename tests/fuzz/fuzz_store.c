@@ -213,6 +213,7 @@ static void both(int update, FRow *fast, FRow *gen)
     free(db);
     bk_error_free(ea);
     bk_error_free(eb);
+    ea = eb = NULL;
     if (sa != BK_OK)
         return;
     FRow ra, rb;
