@@ -524,6 +524,53 @@ static bool enc_union(enc *e, const bk__union *u, const char *src)
     }
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * For a store: the keys of map mp read back as they are, none NULL (the
+ * encoder writes "") and none twice (a row decoder refuses a duplicate
+ * key). Fails "required" at the map, or "duplicate_key" at the key.
+ * Pairs compared up to 32 keys, a sorted copy beyond.
+ */
+static bool map_keys_ok(enc *e, const bk_map *mp)
+{
+    for (size_t i = 0; i < mp->len; i++)
+        if (!mp->keys[i]) {
+            push_idx(e, i);
+            fail(e, "required", "%s", "a NULL map key would be stored as \"\"");
+            e->npath--;
+            return false;
+        }
+    const char *dup = NULL;
+    if (mp->len <= 32) {
+        for (size_t i = 1; i < mp->len && !dup; i++)
+            for (size_t j = 0; j < i && !dup; j++)
+                if (strcmp(mp->keys[i], mp->keys[j]) == 0)
+                    dup = mp->keys[i];
+    } else {
+        char **sorted = bk__malloc(mp->len * sizeof(*sorted));
+        if (!sorted) {
+            e->st = BK_ENOMEM;
+            return false;
+        }
+        memcpy(sorted, mp->keys, mp->len * sizeof(*sorted));
+        qsort(sorted, mp->len, sizeof(*sorted), cmp_key);
+        for (size_t i = 1; i < mp->len && !dup; i++)
+            if (strcmp(sorted[i], sorted[i - 1]) == 0)
+                dup = sorted[i];
+        bk__free(sorted);
+    }
+    if (!dup)
+        return true;
+    push_key(e, dup);
+    fail(e, "duplicate_key", "%s", "a map key given twice would not read back");
+    e->npath--;
+    return false;
+}
+
 static bool enc_value(enc *e, const bk__type *t, const void *src)
 {
     char tmp[48];
@@ -637,6 +684,8 @@ static bool enc_value(enc *e, const bk__type *t, const void *src)
         const bk_map *mp = src;
         if (mp->len == 0)
             return put(e, "{}", 2);
+        if (e->store && !map_keys_ok(e, mp))
+            return false;
         if (!putc1(e, '{'))
             return false;
         e->level++;

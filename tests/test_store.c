@@ -614,6 +614,59 @@ static void insert_get_round_trip_every_kind(void **state)
     bk_store_close(s);
 }
 
+/* A map stored as JSON text whose keys would not read back as they are:
+ * a NULL key (JSON would have "") is "required" at its index, a key given
+ * twice (a row decoder refuses it) "duplicate_key" at the key; short maps
+ * and long ones (checked another way); nothing written. */
+typedef struct { int64_t id; bk_map m; } Bag;
+static const bk_field BAG_FIELDS[] = {
+    BK_FIELD(Bag, id, BK_I64, .primary_key = true, .auto_id = true),
+    BK_MAP(Bag, m, BK_I32),
+};
+static const bk_model_def BAG_DEF = BK_MODEL_DEF(Bag, BAG_FIELDS);
+
+static void map_keys_that_would_not_read_back_are_refused(void **state)
+{
+    (void)state;
+    bk_model *m = build(&BAG_DEF);
+    bk_store *s = open_fresh();
+    OK(bk_store_register(s, m, "bags", E));
+    static char names[40][8];
+    char *keys[40];
+    int32_t vals[40];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof(names[i]), "k%d", i);
+        keys[i] = names[i];
+        vals[i] = i;
+    }
+    for (size_t len = 3; len <= 40; len += 37) {    /* 3 keys, then 40 */
+        Bag b = { 0, { keys, vals, len } };
+        keys[1] = NULL;
+        bk_error *err = NULL;
+        assert_int_equal(bk_store_insert(s, m, &b, &err), BK_EVALIDATION);
+        bk_assert_problem(err, "$.m[1]", "required");
+        bk_error_free(err);
+        keys[1] = names[1];
+        keys[len - 1] = names[0];                   /* k0 twice */
+        err = NULL;
+        assert_int_equal(bk_store_insert(s, m, &b, &err), BK_EVALIDATION);
+        bk_assert_problem(err, "$.m.k0", "duplicate_key");
+        bk_error_free(err);
+        keys[len - 1] = names[len - 1];
+        assert_int_equal(b.id, 0);
+        OK(bk_store_insert(s, m, &b, E));
+        Bag back;
+        OK(bk_store_get(&back, s, m, &b.id, E));
+        assert_int_equal(back.m.len, len);
+        assert_string_equal(back.m.keys[len - 1], names[len - 1]);
+        assert_int_equal(((int32_t *)back.m.values)[len - 1], (int32_t)len - 1);
+        bk_clear(m, &back);
+    }
+    assert_int_equal(count_all(s, m), 2);
+    bk_store_close(s);
+    bk_model_unref(m);
+}
+
 /* Drivers of versions 1 to 3 (copies of SQLite's: the core binds their
  * values with bind_* one by one, and reads with row() or column by
  * column) write and read as the built-in SQLite adapter does (its own
@@ -2140,6 +2193,7 @@ int main(void)
         cmocka_unit_test(insert_get_round_trip_every_kind),
         cmocka_unit_test(errors_map_to_exact_codes),
         cmocka_unit_test(drivers_of_every_version_write_alike),
+        cmocka_unit_test(map_keys_that_would_not_read_back_are_refused),
         cmocka_unit_test(update_all_named_and_versioned),
         cmocka_unit_test(upsert_inserts_then_updates),
         cmocka_unit_test(insert_many_is_all_or_nothing),

@@ -6,8 +6,8 @@
  * UTF-8, quotes, control characters, up to 120 bytes), a list of strings,
  * an enum index that may be out of range, any double or float (NaN,
  * infinities), a u64 that may not fit, an optional string that is absent,
- * null or present, bytes, and a key that is given or left to the
- * database. It is inserted (then maybe updated with a second struct from
+ * null or present, bytes, a map whose keys may repeat or be NULL, and a
+ * key that is given or left to the database. It is inserted (then maybe updated with a second struct from
  * the rest of the input) into two in-memory stores:
  *  - "sqlite": the built-in driver, whose adapter binds and reads rows in
  *    its own loops (bk__sqlite_write, the row reader), with the text
@@ -43,6 +43,7 @@ typedef struct {
     bk_presence note_p;
     bk_bytes blob;
     float f32;
+    bk_map m;              /* str -> i32 */
 } FRow;
 
 static const char *const FROLES[] = { "admin", "member", "g\xc3\xa4st", NULL };
@@ -61,6 +62,7 @@ static const bk_field FROW_FIELDS[] = {
     BK_FIELD(FRow, note, BK_STR, BK_PRESENCE(FRow, note_p)),
     BK_FIELD(FRow, blob, BK_BYTES),
     BK_FIELD(FRow, f32, BK_F32),
+    BK_MAP(FRow, m, BK_I32),
 };
 static const bk_model_def FROW_DEF = BK_MODEL_DEF(FRow, FROW_FIELDS);
 
@@ -145,6 +147,15 @@ static void make_row(FRow *r, input *in, bool given_key)
     r->blob.data = r->blob.len ? malloc(r->blob.len) : NULL;
     raw(in, r->blob.data, r->blob.len);
     raw(in, &r->f32, sizeof(r->f32));
+    /* a map of up to 5 keys, of 0..3 bytes (so often the same), one in 16
+     * NULL */
+    r->m.len = byte(in) % 6;
+    r->m.keys = r->m.len ? calloc(r->m.len, sizeof(char *)) : NULL;
+    r->m.values = r->m.len ? calloc(r->m.len, sizeof(int32_t)) : NULL;
+    for (size_t i = 0; i < r->m.len; i++) {
+        r->m.keys[i] = byte(in) % 16 == 0 ? NULL : text(in, 4);
+        raw(in, (int32_t *)r->m.values + i, sizeof(int32_t));
+    }
 }
 
 /* The struct's deep copy (the store writes a generated key back). */
@@ -160,6 +171,12 @@ static void copy_row(FRow *out, const FRow *r)
     out->blob.data = r->blob.len ? malloc(r->blob.len) : NULL;
     if (r->blob.len)
         memcpy(out->blob.data, r->blob.data, r->blob.len);
+    out->m.keys = r->m.len ? calloc(r->m.len, sizeof(char *)) : NULL;
+    out->m.values = r->m.len ? malloc(r->m.len * sizeof(int32_t)) : NULL;
+    for (size_t i = 0; i < r->m.len; i++)
+        out->m.keys[i] = r->m.keys[i] ? strdup(r->m.keys[i]) : NULL;
+    if (r->m.len)
+        memcpy(out->m.values, r->m.values, r->m.len * sizeof(int32_t));
 }
 
 static void free_row(FRow *r)
@@ -171,6 +188,10 @@ static void free_row(FRow *r)
         free(r->tags.items[i]);
     free(r->tags.items);
     free(r->blob.data);
+    for (size_t i = 0; i < r->m.len; i++)
+        free(r->m.keys[i]);
+    free(r->m.keys);
+    free(r->m.values);
 }
 
 static char *describe(bk_status st, const bk_error *err)
