@@ -524,6 +524,13 @@ static bool enc_union(enc *e, const bk__union *u, const char *src)
     }
 }
 
+/* The days from 1970-01-01 to 0000-01-01 and to 9999-12-31, and the
+ * microseconds they span: what RFC 3339 text (four-digit years) holds. */
+#define DATE_MIN (-719528)
+#define DATE_MAX 2932896
+#define TS_MIN ((int64_t)DATE_MIN * 86400000000LL)
+#define TS_MAX (((int64_t)DATE_MAX + 1) * 86400000000LL - 1)
+
 static int cmp_key(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -626,13 +633,25 @@ static bool enc_value(enc *e, const bk__type *t, const void *src)
         return true;
     }
     case BK_TIMESTAMP: {
-        size_t n = bk__ts_format(tmp + 1, *(const int64_t *)src);
+        int64_t us = *(const int64_t *)src;
+        if (e->store && (us < TS_MIN || us > TS_MAX)) {
+            fail(e, "out_of_range", "%s", "a timestamp outside the years 0 to 9999 would be "
+                "stored as text that does not read back");
+            return false;
+        }
+        size_t n = bk__ts_format(tmp + 1, us);
         tmp[0] = '"';
         tmp[n + 1] = '"';
         return put(e, tmp, n + 2);
     }
     case BK_DATE: {
-        size_t n = bk__date_format(tmp + 1, *(const int32_t *)src);
+        int32_t days = *(const int32_t *)src;
+        if (e->store && (days < DATE_MIN || days > DATE_MAX)) {
+            fail(e, "out_of_range", "%s", "a date outside the years 0 to 9999 would be "
+                "stored as text that does not read back");
+            return false;
+        }
+        size_t n = bk__date_format(tmp + 1, days);
         tmp[0] = '"';
         tmp[n + 1] = '"';
         return put(e, tmp, n + 2);

@@ -667,6 +667,61 @@ static void map_keys_that_would_not_read_back_are_refused(void **state)
     bk_model_unref(m);
 }
 
+/* Timestamps and dates inside a JSON column are RFC 3339 text, whose years
+ * have four digits: the first and last instants of the years 0 to 9999
+ * round-trip, one microsecond (or day) beyond is "out_of_range" at the
+ * item, nothing written. */
+typedef struct { int64_t id; bk_i64s stamps; bk_i32s days; } Times;
+static const bk_field TIMES_FIELDS[] = {
+    BK_FIELD(Times, id, BK_I64, .primary_key = true, .auto_id = true),
+    BK_LIST(Times, stamps, BK_TIMESTAMP),
+    BK_LIST(Times, days, BK_DATE),
+};
+static const bk_model_def TIMES_DEF = BK_MODEL_DEF(Times, TIMES_FIELDS);
+
+static void json_times_beyond_four_digit_years_are_refused(void **state)
+{
+    (void)state;
+    bk_model *m = build(&TIMES_DEF);
+    bk_store *s = open_fresh();
+    OK(bk_store_register(s, m, "times", E));
+    int64_t us[3] = { -62167219200000000LL, 0, 253402300799999999LL };
+    int32_t days[3] = { -719528, 0, 2932896 };
+    Times t = { 0, { us, 3 }, { days, 3 } };
+    OK(bk_store_insert(s, m, &t, E));
+    Times back;
+    OK(bk_store_get(&back, s, m, &t.id, E));
+    assert_int_equal(back.stamps.len, 3);
+    assert_int_equal(back.days.len, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_true(back.stamps.items[i] == us[i]);
+        assert_int_equal(back.days.items[i], days[i]);
+    }
+    bk_clear(m, &back);
+    for (int k = 0; k < 4; k++) {
+        Times bad = t;
+        int64_t bus[3] = { us[0], us[1], us[2] };
+        int32_t bdays[3] = { days[0], days[1], days[2] };
+        bad.id = 0;
+        bad.stamps.items = bus;
+        bad.days.items = bdays;
+        const char *path = NULL;
+        switch (k) {
+        case 0: bus[0]--; path = "$.stamps[0]"; break;
+        case 1: bus[2]++; path = "$.stamps[2]"; break;
+        case 2: bdays[0]--; path = "$.days[0]"; break;
+        default: bdays[2]++; path = "$.days[2]"; break;
+        }
+        bk_error *err = NULL;
+        assert_int_equal(bk_store_insert(s, m, &bad, &err), BK_EVALIDATION);
+        bk_assert_problem(err, path, "out_of_range");
+        bk_error_free(err);
+    }
+    assert_int_equal(count_all(s, m), 1);
+    bk_store_close(s);
+    bk_model_unref(m);
+}
+
 /* Drivers of versions 1 to 3 (copies of SQLite's: the core binds their
  * values with bind_* one by one, and reads with row() or column by
  * column) write and read as the built-in SQLite adapter does (its own
@@ -2194,6 +2249,7 @@ int main(void)
         cmocka_unit_test(errors_map_to_exact_codes),
         cmocka_unit_test(drivers_of_every_version_write_alike),
         cmocka_unit_test(map_keys_that_would_not_read_back_are_refused),
+        cmocka_unit_test(json_times_beyond_four_digit_years_are_refused),
         cmocka_unit_test(update_all_named_and_versioned),
         cmocka_unit_test(upsert_inserts_then_updates),
         cmocka_unit_test(insert_many_is_all_or_nothing),

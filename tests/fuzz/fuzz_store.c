@@ -6,8 +6,9 @@
  * UTF-8, quotes, control characters, up to 120 bytes), a list of strings,
  * an enum index that may be out of range, any double or float (NaN,
  * infinities), a u64 that may not fit, an optional string that is absent,
- * null or present, bytes, a map whose keys may repeat or be NULL, and a
- * key that is given or left to the database. It is inserted (then maybe updated with a second struct from
+ * null or present, bytes, a map whose keys may repeat or be NULL,
+ * timestamps and dates of any value (or near the ends of the years 0 to
+ * 9999), and a key that is given or left to the database. It is inserted (then maybe updated with a second struct from
  * the rest of the input) into two in-memory stores:
  *  - "sqlite": the built-in driver, whose adapter binds and reads rows in
  *    its own loops (bk__sqlite_write, the row reader), with the text
@@ -44,6 +45,8 @@ typedef struct {
     bk_bytes blob;
     float f32;
     bk_map m;              /* str -> i32 */
+    bk_i64s stamps;        /* list<timestamp> */
+    bk_i32s days;          /* list<date> */
 } FRow;
 
 static const char *const FROLES[] = { "admin", "member", "g\xc3\xa4st", NULL };
@@ -63,6 +66,8 @@ static const bk_field FROW_FIELDS[] = {
     BK_FIELD(FRow, blob, BK_BYTES),
     BK_FIELD(FRow, f32, BK_F32),
     BK_MAP(FRow, m, BK_I32),
+    BK_LIST(FRow, stamps, BK_TIMESTAMP),
+    BK_LIST(FRow, days, BK_DATE),
 };
 static const bk_model_def FROW_DEF = BK_MODEL_DEF(FRow, FROW_FIELDS);
 
@@ -156,6 +161,26 @@ static void make_row(FRow *r, input *in, bool given_key)
         r->m.keys[i] = byte(in) % 16 == 0 ? NULL : text(in, 4);
         raw(in, (int32_t *)r->m.values + i, sizeof(int32_t));
     }
+    /* up to 3 timestamps and dates: any value, or near the ends of the
+     * years 0 to 9999 */
+    static const int64_t us_edges[] = { -62167219200000000LL, 253402300799999999LL, 0 };
+    static const int32_t day_edges[] = { -719528, 2932896, 0 };
+    r->stamps.len = byte(in) % 4;
+    r->stamps.items = r->stamps.len ? calloc(r->stamps.len, sizeof(int64_t)) : NULL;
+    for (size_t i = 0; i < r->stamps.len; i++) {
+        uint8_t how = byte(in);
+        int64_t v;
+        raw(in, &v, sizeof(v));
+        r->stamps.items[i] = how % 2 ? v : us_edges[how / 2 % 3] + (int8_t)(v & 0xff);
+    }
+    r->days.len = byte(in) % 4;
+    r->days.items = r->days.len ? calloc(r->days.len, sizeof(int32_t)) : NULL;
+    for (size_t i = 0; i < r->days.len; i++) {
+        uint8_t how = byte(in);
+        int32_t v;
+        raw(in, &v, sizeof(v));
+        r->days.items[i] = how % 2 ? v : day_edges[how / 2 % 3] + (int8_t)(v & 0xff);
+    }
 }
 
 /* The struct's deep copy (the store writes a generated key back). */
@@ -177,6 +202,12 @@ static void copy_row(FRow *out, const FRow *r)
         out->m.keys[i] = r->m.keys[i] ? strdup(r->m.keys[i]) : NULL;
     if (r->m.len)
         memcpy(out->m.values, r->m.values, r->m.len * sizeof(int32_t));
+    out->stamps.items = r->stamps.len ? malloc(r->stamps.len * sizeof(int64_t)) : NULL;
+    if (r->stamps.len)
+        memcpy(out->stamps.items, r->stamps.items, r->stamps.len * sizeof(int64_t));
+    out->days.items = r->days.len ? malloc(r->days.len * sizeof(int32_t)) : NULL;
+    if (r->days.len)
+        memcpy(out->days.items, r->days.items, r->days.len * sizeof(int32_t));
 }
 
 static void free_row(FRow *r)
@@ -192,6 +223,8 @@ static void free_row(FRow *r)
         free(r->m.keys[i]);
     free(r->m.keys);
     free(r->m.values);
+    free(r->stamps.items);
+    free(r->days.items);
 }
 
 static char *describe(bk_status st, const bk_error *err)
