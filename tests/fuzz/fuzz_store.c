@@ -8,7 +8,8 @@
  * infinities), a u64 that may not fit, an optional string that is absent,
  * null or present, bytes, a map whose keys may repeat or be NULL,
  * timestamps and dates of any value (or near the ends of the years 0 to
- * 9999), and a key that is given or left to the database. It is inserted (then maybe updated with a second struct from
+ * 9999), lists of floats, doubles and u64 of any bits, and a key that is
+ * given or left to the database. It is inserted (then maybe updated with a second struct from
  * the rest of the input) into two in-memory stores:
  *  - "sqlite": the built-in driver, whose adapter binds and reads rows in
  *    its own loops (bk__sqlite_write, the row reader), with the text
@@ -47,6 +48,9 @@ typedef struct {
     bk_map m;              /* str -> i32 */
     bk_i64s stamps;        /* list<timestamp> */
     bk_i32s days;          /* list<date> */
+    bk_f32s fs;            /* list<f32>, list<f64>, list<u64>: numbers in JSON text */
+    bk_f64s ds;
+    bk_u64s us;
 } FRow;
 
 static const char *const FROLES[] = { "admin", "member", "g\xc3\xa4st", NULL };
@@ -68,6 +72,9 @@ static const bk_field FROW_FIELDS[] = {
     BK_MAP(FRow, m, BK_I32),
     BK_LIST(FRow, stamps, BK_TIMESTAMP),
     BK_LIST(FRow, days, BK_DATE),
+    BK_LIST(FRow, fs, BK_F32),
+    BK_LIST(FRow, ds, BK_F64),
+    BK_LIST(FRow, us, BK_U64),
 };
 static const bk_model_def FROW_DEF = BK_MODEL_DEF(FRow, FROW_FIELDS);
 
@@ -181,6 +188,16 @@ static void make_row(FRow *r, input *in, bool given_key)
         raw(in, &v, sizeof(v));
         r->days.items[i] = how % 2 ? v : day_edges[how / 2 % 3] + (int8_t)(v & 0xff);
     }
+    /* up to 3 of each, any bits (NaN, infinities, -0.0, subnormals) */
+    r->fs.len = byte(in) % 4;
+    r->fs.items = r->fs.len ? calloc(r->fs.len, sizeof(float)) : NULL;
+    raw(in, r->fs.items, r->fs.len * sizeof(float));
+    r->ds.len = byte(in) % 4;
+    r->ds.items = r->ds.len ? calloc(r->ds.len, sizeof(double)) : NULL;
+    raw(in, r->ds.items, r->ds.len * sizeof(double));
+    r->us.len = byte(in) % 4;
+    r->us.items = r->us.len ? calloc(r->us.len, sizeof(uint64_t)) : NULL;
+    raw(in, r->us.items, r->us.len * sizeof(uint64_t));
 }
 
 /* The struct's deep copy (the store writes a generated key back). */
@@ -208,6 +225,15 @@ static void copy_row(FRow *out, const FRow *r)
     out->days.items = r->days.len ? malloc(r->days.len * sizeof(int32_t)) : NULL;
     if (r->days.len)
         memcpy(out->days.items, r->days.items, r->days.len * sizeof(int32_t));
+    out->fs.items = r->fs.len ? malloc(r->fs.len * sizeof(float)) : NULL;
+    if (r->fs.len)
+        memcpy(out->fs.items, r->fs.items, r->fs.len * sizeof(float));
+    out->ds.items = r->ds.len ? malloc(r->ds.len * sizeof(double)) : NULL;
+    if (r->ds.len)
+        memcpy(out->ds.items, r->ds.items, r->ds.len * sizeof(double));
+    out->us.items = r->us.len ? malloc(r->us.len * sizeof(uint64_t)) : NULL;
+    if (r->us.len)
+        memcpy(out->us.items, r->us.items, r->us.len * sizeof(uint64_t));
 }
 
 static void free_row(FRow *r)
@@ -225,6 +251,9 @@ static void free_row(FRow *r)
     free(r->m.values);
     free(r->stamps.items);
     free(r->days.items);
+    free(r->fs.items);
+    free(r->ds.items);
+    free(r->us.items);
 }
 
 static char *describe(bk_status st, const bk_error *err)
