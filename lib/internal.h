@@ -617,10 +617,14 @@ bk_status bk__json_decode_prefix(void *out, const bk_model *model, const char *b
 /* Append the compact encoding of the value of type t at src to buf. */
 bk_status bk__json_encode_type(bk_buf *buf, const bk__type *t, const void *src,
     bk_error **err);
+/* The nesting a store's row decoder takes in a JSON column (arrays and
+ * objects), and so what bk__json_encode_stored writes. */
+#define BK__STORE_JSON_DEPTH 256
 /* bk__json_encode_type for a value a store keeps as JSON text: what would
  * not read back is refused too, a NULL string (but an optional field's)
  * being BK_EVALIDATION "required" at its path, where the JSON encoder
- * writes null. */
+ * writes null; also NULL or repeated map keys, timestamps and dates
+ * outside the years 0 to 9999, nesting deeper than BK__STORE_JSON_DEPTH. */
 bk_status bk__json_encode_stored(bk_buf *buf, const bk__type *t, const void *src,
     bk_error **err);
 

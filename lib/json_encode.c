@@ -106,6 +106,17 @@ static void fail(enc *e, const char *code, const char *fmt, const char *arg)
     bk_buf_dispose(&path);
 }
 
+/* One level of nesting more (an array or an object begins): for a store,
+ * no deeper than its row decoder reads back ("too_deep"). */
+static bool deeper(enc *e)
+{
+    if (++e->level > BK__STORE_JSON_DEPTH && e->store) {
+        fail(e, "too_deep", "%s", "nesting deeper than a store reads back (256 levels)");
+        return false;
+    }
+    return true;
+}
+
 static inline void push_key(enc *e, const char *k)
 {
     if (e->npath < 64)
@@ -384,7 +395,8 @@ static bool enc_object(enc *e, const bk_model *m, const char *base, const char *
 {
     if (!putc1(e, '{'))
         return false;
-    e->level++;
+    if (!deeper(e))
+        return false;
     bool first = true;
     if (tag) {
         if (!put_key(e, tag, strlen(tag), &first) || !put_str(e, tag_value, strlen(tag_value)))
@@ -480,7 +492,8 @@ static bool enc_union(enc *e, const bk__union *u, const char *src)
             return put_str(e, v->name, v->name_len);
         if (!putc1(e, '{'))
             return false;
-        e->level++;
+        if (!deeper(e))
+            return false;
         if (!put_key(e, v->name, v->name_len, &first))
             return false;
         push_key(e, v->name);
@@ -493,7 +506,8 @@ static bool enc_union(enc *e, const bk__union *u, const char *src)
         if (!v->type) {
             if (!putc1(e, '{'))
                 return false;
-            e->level++;
+            if (!deeper(e))
+                return false;
             if (!put_key(e, u->tag, u->tag_len, &first) || !put_str(e, v->name, v->name_len))
                 return false;
             e->level--;
@@ -503,7 +517,8 @@ static bool enc_union(enc *e, const bk__union *u, const char *src)
     case BK_TAG_ADJACENT:
         if (!putc1(e, '{'))
             return false;
-        e->level++;
+        if (!deeper(e))
+            return false;
         if (!put_key(e, u->tag, u->tag_len, &first) || !put_str(e, v->name, v->name_len))
             return false;
         if (v->type) {
@@ -683,7 +698,8 @@ static bool enc_value(enc *e, const bk__type *t, const void *src)
             return put(e, "[]", 2);
         if (!putc1(e, '['))
             return false;
-        e->level++;
+        if (!deeper(e))
+            return false;
         const char *it = l->items;
         size_t esz = t->elem->size;
         for (size_t i = 0; i < l->len; i++) {
@@ -707,7 +723,8 @@ static bool enc_value(enc *e, const bk__type *t, const void *src)
             return false;
         if (!putc1(e, '{'))
             return false;
-        e->level++;
+        if (!deeper(e))
+            return false;
         bool first = true;
         const char *vals = mp->values;
         for (size_t i = 0; i < mp->len; i++) {

@@ -1703,7 +1703,7 @@ static bk_status bind_cols(bk__conn *cn, bk_store_stmt *s, const bk__table *t, c
 
 /* ---- values: decoding ------------------------------------------------------------------ */
 static const bk_decode_options g_row_decode = {
-    BK_DECODE_OPTIONS_VERSION, 256, SIZE_MAX, SIZE_MAX, 1, false, true
+    BK_DECODE_OPTIONS_VERSION, BK__STORE_JSON_DEPTH, SIZE_MAX, SIZE_MAX, 1, false, true
 };
 
 static const char *sql_type_name(bk_sql_type t)

@@ -722,6 +722,55 @@ static void json_times_beyond_four_digit_years_are_refused(void **state)
     bk_model_unref(m);
 }
 
+/* A JSON column nested as deep as the row decoder reads (256 levels: a
+ * chain of 256 links) round-trips; one level more is "too_deep", nothing
+ * written. */
+typedef struct Link Link;
+struct Link { int32_t n; Link *next; };
+static const bk_model_def LINK_DEF;
+static const bk_field LINK_FIELDS[] = {
+    BK_FIELD(Link, n, BK_I32),
+    BK_NESTED_PTR(Link, next, Link, &LINK_DEF),
+};
+static const bk_model_def LINK_DEF = BK_MODEL_DEF(Link, LINK_FIELDS);
+typedef struct { int64_t id; Link *head; } Chain;
+static const bk_field CHAIN_FIELDS[] = {
+    BK_FIELD(Chain, id, BK_I64, .primary_key = true, .auto_id = true),
+    BK_NESTED_PTR(Chain, head, Link, &LINK_DEF),
+};
+static const bk_model_def CHAIN_DEF = BK_MODEL_DEF(Chain, CHAIN_FIELDS);
+
+static void json_nested_deeper_than_a_read_takes_is_refused(void **state)
+{
+    (void)state;
+    bk_model *m = build(&CHAIN_DEF);
+    bk_store *s = open_fresh();
+    OK(bk_store_register(s, m, "chains", E));
+    static Link links[257];
+    for (int i = 0; i < 257; i++)
+        links[i] = (Link){ i, i + 1 < 257 ? &links[i + 1] : NULL };
+    links[255].next = NULL;                           /* 256 links: 256 objects deep */
+    Chain c = { 0, &links[0] };
+    OK(bk_store_insert(s, m, &c, E));
+    Chain back;
+    OK(bk_store_get(&back, s, m, &c.id, E));
+    int depth = 0;
+    for (const Link *l = back.head; l; l = l->next)
+        assert_int_equal(l->n, depth++);
+    assert_int_equal(depth, 256);
+    bk_clear(m, &back);
+    links[255].next = &links[256];                    /* 257 */
+    Chain deep = { 0, &links[0] };
+    bk_error *err = NULL;
+    assert_int_equal(bk_store_insert(s, m, &deep, &err), BK_EVALIDATION);
+    assert_string_equal(bk_error_problem_code(err, 0), "too_deep");
+    assert_int_equal(strncmp(bk_error_path(err, 0), "$.head.next.next", 16), 0);
+    bk_error_free(err);
+    assert_int_equal(count_all(s, m), 1);
+    bk_store_close(s);
+    bk_model_unref(m);
+}
+
 /* Drivers of versions 1 to 3 (copies of SQLite's: the core binds their
  * values with bind_* one by one, and reads with row() or column by
  * column) write and read as the built-in SQLite adapter does (its own
@@ -2250,6 +2299,7 @@ int main(void)
         cmocka_unit_test(drivers_of_every_version_write_alike),
         cmocka_unit_test(map_keys_that_would_not_read_back_are_refused),
         cmocka_unit_test(json_times_beyond_four_digit_years_are_refused),
+        cmocka_unit_test(json_nested_deeper_than_a_read_takes_is_refused),
         cmocka_unit_test(update_all_named_and_versioned),
         cmocka_unit_test(upsert_inserts_then_updates),
         cmocka_unit_test(insert_many_is_all_or_nothing),
