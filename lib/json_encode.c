@@ -554,7 +554,8 @@ static int cmp_key(const void *a, const void *b)
 /*
  * For a store: the keys of map mp read back as they are, none NULL (the
  * encoder writes "") and none twice (a row decoder refuses a duplicate
- * key). Fails "required" at the map, or "duplicate_key" at the key.
+ * key). Fails "required" at the NULL key's index, or "duplicate_key" at the
+ * repeated key.
  * Pairs compared up to 32 keys, a sorted copy beyond.
  */
 static bool map_keys_ok(enc *e, const bk_map *mp)
