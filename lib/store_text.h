@@ -4,7 +4,9 @@
  * database, and of a str before it is bound), the short-string copy, and
  * list<str> in our JSON encoding both ways. Inline, for store.c and for
  * the built-in SQLite adapter's row reader and binder (one reading of the
- * rules, inlined where a row is decoded or bound). Internal.
+ * rules, inlined where a row is decoded or bound); at its end, the
+ * pointers through which the adapter reaches the AVX-512 versions
+ * (text_wide.c) when the CPU has them. Internal.
  */
 #ifndef BK_STORE_TEXT_H
 #define BK_STORE_TEXT_H
@@ -544,15 +546,6 @@ static inline char *str_copy(const char *s, size_t n)
     }
     cp[n] = '\0';
     return cp;
-}
-
-/* *out = a copy of s[0..n) (bk__malloc) when it is valid UTF-8 without NUL:
- * 1; 0 when it is not (nothing allocated); -1 when out of memory. */
-static BK__HOT_INLINE int text_dup(char **out, const char *s, size_t n)
-{
-    if (!text_ok(s, n))
-        return 0;
-    return (*out = str_copy(s, n)) != NULL ? 1 : -1;
 }
 
 /* Byte classes of a JSON string of our encoding: 0 plain ASCII,

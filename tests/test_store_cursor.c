@@ -202,12 +202,6 @@ static void empty_string_values_outlive_the_query(void **state)
     bk_store_close(s);
 }
 
-/* Texts of 0..40 and 60..66 bytes (ASCII, with two-, three- and four-byte
- * characters), each with one of several bad sequences (NUL, a stray
- * continuation byte, an invalid lead, a truncated character, a surrogate,
- * an overlong form) at every position, written by hand as the column's
- * text: a row that is not valid UTF-8 without NUL is BK_EIO with the
- * column's message, any other comes back byte for byte. */
 /* Read back text (made of the bytes text[0..n)) as item 3's name, and
  * check it against the reference validator: the same bytes, or the
  * column's exact error. Returns whether it was refused. */
@@ -247,56 +241,11 @@ static void mixed_text_is_checked_like_the_reference(void **state)
 {
     (void)state;
     bk_store *s = open_store();
-    static const char *const chars[] = {
-        "a", "Z", " ", "~", "\xc2\x80", "\xc3\xa9", "\xdf\xbf", "\xe0\xa0\x80", "\xe6\x97\xa5",
-        "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf0\x9f\x98\x80",
-        "\xf4\x8f\xbf\xbf",
-    };
-    static const unsigned char odd[] = {
-        0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
-    };
     uint64_t r = 0x9E3779B97F4A7C15ull;
     unsigned char text[160];
     size_t refused = 0, total = 0;
     for (int iter = 0; iter < 6000; iter++) {
-        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-        size_t want = (size_t)(r % 121), n = 0;
-        /* runs: ASCII, ASCII and two-byte, two- and three-byte, any
-         * character, or random bytes */
-        unsigned mode = (unsigned)(r >> 8) % 5;
-        while (n < want) {
-            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-            if (mode == 4) {
-                text[n++] = (unsigned char)r;
-                continue;
-            }
-            size_t pick = mode == 0 ? (size_t)(r % 4)
-                : mode == 1 ? (size_t)(r % 8)
-                : mode == 2 ? 4 + (size_t)(r % 8)
-                : (size_t)(r % (sizeof(chars) / sizeof(chars[0])));
-            size_t run = 1 + (size_t)(r >> 32) % 6;
-            size_t cl = strlen(chars[pick]);
-            for (size_t k = 0; k < run && n + cl <= want; k++) {
-                memcpy(text + n, chars[pick], cl);
-                n += cl;
-            }
-            if (n + cl > want)
-                break;
-        }
-        /* two in three: one byte changed, half the time at the character
-         * boundary after a multi-byte character */
-        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-        size_t at = n ? (size_t)(r >> 16) % n : 0;
-        if (n && (r >> 12) % 2) {
-            size_t k = at;
-            while (k < n && !(k && text[k - 1] >= 0x80 && (text[k] < 0x80 || text[k] >= 0xC0)))
-                k++;
-            at = k < n ? k : at;
-        }
-        if (n && r % 3 == 0)
-            text[at] = odd[(r >> 40) % sizeof(odd)];
-        else if (n && r % 3 == 1)
-            text[at] = (unsigned char)(r >> 40);
+        size_t n = bk_test_mixed_text(text, (size_t)(bk_test_next(&r) % 121), &r);
         refused += read_back_text(s, text, n);
         total++;
     }
@@ -304,66 +253,36 @@ static void mixed_text_is_checked_like_the_reference(void **state)
     bk_store_close(s);
 }
 
+/* Each text read back as item 3's name (arg: the store, and the count of
+ * refused ones). */
+typedef struct { bk_store *s; size_t refused; } read_back_arg;
+
+static void read_back_one(const unsigned char *text, size_t n, void *arg)
+{
+    read_back_arg *a = arg;
+    a->refused += read_back_text(a->s, text, n);
+}
+
+/* Texts of 0..40 and 60..66 bytes (ASCII, with two-, three- and four-byte
+ * characters), each with one of several bad sequences (NUL, a stray
+ * continuation byte, an invalid lead, a truncated character, a surrogate,
+ * an overlong form) at every position, written by hand as the column's
+ * text: a row that is not valid UTF-8 without NUL is BK_EIO with the
+ * column's message, any other comes back byte for byte. */
 static void text_is_checked_at_every_position(void **state)
 {
     (void)state;
-    bk_store *s = open_store();
-    bk_error *err = NULL;
     static const char *const fills[] = { "a", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80" };
-    static const struct { const char *b; size_t n; } bad[] = {
+    static const bk_test_seq bad[] = {
         { "", 0 }, { "\0", 1 }, { "\x80", 1 }, { "\xff", 1 }, { "\xc3", 1 }, { "\xe6\x97", 2 },
         { "\xed\xa0\x80", 3 }, { "\xc0\xaf", 2 }, { "\xe0\x9f\xbf", 3 }, { "\xf4\x90\x80\x80", 4 },
         { "\xc3\xa9", 2 }, { "\xef\xbf\xbf", 3 },
     };
-    unsigned char text[96];
-    char sql[400], *out = NULL;
-    size_t checked = 0, refused = 0;
-    for (size_t fill = 0; fill < 4; fill++)
-        for (size_t len = 0; len <= 66; len = len == 40 ? 60 : len + 1)   /* 0..40, 60..66 */
-            for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
-                for (size_t at = 0; at <= len; at++) {
-                    if (b == 0 && at > 0)
-                        break;            /* no bad bytes: once per length */
-                    /* len bytes of the fill (whole characters), the bad
-                     * sequence inserted at byte `at` */
-                    size_t n = 0, fl = strlen(fills[fill]);
-                    while (n + fl <= len) {
-                        memcpy(text + n, fills[fill], fl);
-                        n += fl;
-                    }
-                    while (n < len)
-                        text[n++] = 'z';
-                    size_t pos = at < n ? at : n;
-                    memmove(text + pos + bad[b].n, text + pos, n - pos);
-                    memcpy(text + pos, bad[b].b, bad[b].n);
-                    n += bad[b].n;
-                    int w = snprintf(sql, sizeof(sql), "UPDATE items SET name = CAST(X'");
-                    for (size_t k = 0; k < n; k++)
-                        w += snprintf(sql + w, sizeof(sql) - (size_t)w, "%02x", text[k]);
-                    snprintf(sql + w, sizeof(sql) - (size_t)w, "' AS TEXT) WHERE id = 3");
-                    assert_int_equal(bk__store_query_text(&out, s, sql, &err), BK_OK);
-                    bk_free(out);
-                    Item it;
-                    int64_t id = 3;
-                    bk_status st = bk_store_get(&it, s, g_item, &id, &err);
-                    checked++;
-                    if (bk_test_text_valid(text, n)) {
-                        assert_int_equal(st, BK_OK);
-                        assert_int_equal(strlen(it.name), n);
-                        assert_memory_equal(it.name, text, n);
-                        bk_clear(g_item, &it);
-                    } else {
-                        refused++;
-                        assert_int_equal(st, BK_EIO);
-                        assert_string_equal(bk_error_message(err), "$.items.name: row of items does not "
-                            "decode: column name: text that is not valid UTF-8 without NUL");
-                        assert_null(it.name);
-                        bk_error_free(err);
-                        err = NULL;
-                    }
-                }
-    assert_true(refused > 1000 && checked > refused);
-    bk_store_close(s);
+    read_back_arg a = { open_store(), 0 };
+    size_t checked = bk_test_each_text(fills, 4, bad, sizeof(bad) / sizeof(bad[0]),
+        66, 41, 60, read_back_one, &a);                /* 0..40, 60..66 bytes */
+    assert_true(a.refused > 1000 && checked > a.refused);
+    bk_store_close(a.s);
 }
 
 /* ---- the SQLite row reader against the generic path ------------------------------- */

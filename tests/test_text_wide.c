@@ -51,45 +51,18 @@ static const char *at_edge(const unsigned char *text, size_t n)
     return (const char *)p;
 }
 
-static uint64_t next(uint64_t *r)
+/* One text against the reference (arg: the count of refused ones). */
+static void check_one(const unsigned char *text, size_t n, void *arg)
 {
-    *r ^= *r << 13, *r ^= *r >> 7, *r ^= *r << 17;
-    return *r;
-}
-
-/* A text of up to `want` bytes (< 200): runs of ASCII, two-, three- and
- * four-byte characters, or random bytes; two in three with one byte
- * changed. Returns its length. */
-static size_t mixed_text(unsigned char *text, size_t want, uint64_t *r)
-{
-    static const char *const chars[] = {
-        "a", "Z", " ", "~", "\xc2\x80", "\xc3\xa9", "\xdf\xbf", "\xe0\xa0\x80", "\xe6\x97\xa5",
-        "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf0\x9f\x98\x80",
-        "\xf4\x8f\xbf\xbf", "\xf3\xa0\x80\x81",
-    };
-    static const unsigned char odd[] = {
-        0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
-    };
-    size_t n = 0;
-    unsigned mode = (unsigned)(next(r) % 5);
-    while (n < want) {
-        uint64_t x = next(r);
-        if (mode == 4) {
-            text[n++] = (unsigned char)x;
-            continue;
-        }
-        size_t pick = mode == 0 ? (size_t)(x % 4) : mode == 1 ? (size_t)(x % 8)
-            : mode == 2 ? 4 + (size_t)(x % 8) : (size_t)(x % (sizeof(chars) / sizeof(chars[0])));
-        size_t cl = strlen(chars[pick]);
-        if (n + cl > want)
-            break;
-        memcpy(text + n, chars[pick], cl);
-        n += cl;
+    bool want = bk_test_text_valid(text, n);
+    if (text_check(at_edge(text, n), n) != want) {
+        fprintf(stderr, "%zu bytes:", n);
+        for (size_t k = 0; k < n; k++)
+            fprintf(stderr, " %02x", text[k]);
+        fprintf(stderr, ": expected %d\n", want);
+        fail();
     }
-    uint64_t x = next(r);
-    if (n && x % 3)
-        text[(x >> 8) % n] = odd[(x >> 32) % sizeof(odd)];
-    return n;
+    *(size_t *)arg += !want;
 }
 
 /* Whether the check in use agrees with the reference on texts of 0..70
@@ -100,7 +73,7 @@ static void check_like_the_reference(void)
     static const char *const fills[] = {
         "a", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\xf3\xa0\x80\x81",
     };
-    static const struct { const char *b; size_t n; } bad[] = {
+    static const bk_test_seq bad[] = {
         { "", 0 }, { "\0", 1 }, { "\x80", 1 }, { "\xff", 1 }, { "\xc3", 1 }, { "\xe6\x97", 2 },
         { "\xed\xa0\x80", 3 }, { "\xc0\xaf", 2 }, { "\xe0\x9f\xbf", 3 }, { "\xf4\x90\x80\x80", 4 },
         { "\xf0\x8f\xbf\xbf", 4 }, { "\xf5\x80\x80\x80", 4 }, { "\xc3\xa9", 2 },
@@ -108,44 +81,15 @@ static void check_like_the_reference(void)
         { "\xf0\x90\x80\x80", 4 }, { "\xf4\x8f\xbf\xbf", 4 }, { "\xf3\xa0\x80", 3 },
         { "\xf2\x80", 2 }, { "\xf1", 1 }, { "\xf3\xa0\x80\x81\x80", 5 },
     };
+    size_t refused = 0;
+    size_t checked = bk_test_each_text(fills, sizeof(fills) / sizeof(fills[0]), bad,
+        sizeof(bad) / sizeof(bad[0]), 70, 0, 0, check_one, &refused);
     unsigned char text[256];
-    size_t checked = 0, refused = 0;
-    for (size_t fill = 0; fill < sizeof(fills) / sizeof(fills[0]); fill++)
-        for (size_t len = 0; len <= 70; len++)
-            for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
-                for (size_t at = 0; at <= len; at++) {
-                    if (b == 0 && at > 0)
-                        break;
-                    size_t n = 0, fl = strlen(fills[fill]);
-                    while (n + fl <= len) {
-                        memcpy(text + n, fills[fill], fl);
-                        n += fl;
-                    }
-                    while (n < len)
-                        text[n++] = 'z';
-                    size_t pos = at < n ? at : n;
-                    memmove(text + pos + bad[b].n, text + pos, n - pos);
-                    memcpy(text + pos, bad[b].b, bad[b].n);
-                    n += bad[b].n;
-                    bool want = bk_test_text_valid(text, n);
-                    if (text_check(at_edge(text, n), n) != want) {
-                        fprintf(stderr, "fill %zu, %zu bytes, bad %zu at %zu: expected %d\n",
-                            fill, n, b, pos, want);
-                        fail();
-                    }
-                    checked++;
-                    refused += !want;
-                }
     uint64_t r = 0x2545F4914F6CDD1Dull;
     for (int i = 0; i < 40000; i++) {
-        size_t n = mixed_text(text, (size_t)(next(&r) % 141), &r);
-        bool want = bk_test_text_valid(text, n);
-        if (text_check(at_edge(text, n), n) != want) {
-            fprintf(stderr, "mixed text %d (%zu bytes): expected %d\n", i, n, want);
-            fail();
-        }
+        check_one(text, bk_test_mixed_text(text, (size_t)(bk_test_next(&r) % 141), &r),
+            &refused);
         checked++;
-        refused += !want;
     }
     assert_true(refused > 20000 && checked - refused > 20000);
 }
@@ -177,10 +121,10 @@ typedef struct { unsigned char *base; char *items[6]; bk_strs l; } item_pages;
 static void make_list(item_pages *ip, uint64_t *r)
 {
     unsigned char text[256];
-    ip->l.len = (size_t)(next(r) % 7);
+    ip->l.len = (size_t)(bk_test_next(r) % 7);
     ip->l.items = ip->items;
     for (size_t k = 0; k < ip->l.len; k++) {
-        uint64_t x = next(r);
+        uint64_t x = bk_test_next(r);
         size_t n;
         switch (x % 6) {
         case 0: n = 0; break;
@@ -210,7 +154,7 @@ static void make_list(item_pages *ip, uint64_t *r)
             break;
         default:
             do
-                n = mixed_text(text, (size_t)(next(r) % 70), r);
+                n = bk_test_mixed_text(text, (size_t)(bk_test_next(r) % 70), r);
             while (memchr(text, 0, n));
             break;
         }

@@ -135,6 +135,15 @@ static char *text(input *in, size_t max)
     return s;
 }
 
+/* n zeroed elements of size bytes (NULL when n is 0). */
+static void *zalloc(size_t n, size_t size)
+{
+    void *p = n ? calloc(n, size) : NULL;
+    if (n && !p)
+        abort();
+    return p;
+}
+
 static void make_row(FRow *r, input *in, bool given_key)
 {
     memset(r, 0, sizeof(*r));
@@ -147,7 +156,7 @@ static void make_row(FRow *r, input *in, bool given_key)
     r->active = byte(in) & 1;
     raw(in, &r->score, sizeof(r->score));
     r->tags.len = byte(in) % 6;
-    r->tags.items = r->tags.len ? calloc(r->tags.len, sizeof(char *)) : NULL;
+    r->tags.items = zalloc(r->tags.len, sizeof(char *));
     for (size_t i = 0; i < r->tags.len; i++)
         r->tags.items[i] = byte(in) % 16 == 0 ? NULL : text(in, 80);
     r->role = (int)(int8_t)byte(in) % 5;
@@ -156,14 +165,14 @@ static void make_row(FRow *r, input *in, bool given_key)
     r->note_p = byte(in) % 3;
     r->note = r->note_p == BK_PRESENT ? text(in, 40) : NULL;
     r->blob.len = byte(in) % 20;
-    r->blob.data = r->blob.len ? malloc(r->blob.len) : NULL;
+    r->blob.data = zalloc(r->blob.len, 1);
     raw(in, r->blob.data, r->blob.len);
     raw(in, &r->f32, sizeof(r->f32));
     /* a map of up to 5 keys, of 0..3 bytes (so often the same), one in 16
      * NULL */
     r->m.len = byte(in) % 6;
-    r->m.keys = r->m.len ? calloc(r->m.len, sizeof(char *)) : NULL;
-    r->m.values = r->m.len ? calloc(r->m.len, sizeof(int32_t)) : NULL;
+    r->m.keys = zalloc(r->m.len, sizeof(char *));
+    r->m.values = zalloc(r->m.len, sizeof(int32_t));
     for (size_t i = 0; i < r->m.len; i++) {
         r->m.keys[i] = byte(in) % 16 == 0 ? NULL : text(in, 4);
         raw(in, (int32_t *)r->m.values + i, sizeof(int32_t));
@@ -173,7 +182,7 @@ static void make_row(FRow *r, input *in, bool given_key)
     static const int64_t us_edges[] = { -62167219200000000LL, 253402300799999999LL, 0 };
     static const int32_t day_edges[] = { -719528, 2932896, 0 };
     r->stamps.len = byte(in) % 4;
-    r->stamps.items = r->stamps.len ? calloc(r->stamps.len, sizeof(int64_t)) : NULL;
+    r->stamps.items = zalloc(r->stamps.len, sizeof(int64_t));
     for (size_t i = 0; i < r->stamps.len; i++) {
         uint8_t how = byte(in);
         int64_t v;
@@ -181,7 +190,7 @@ static void make_row(FRow *r, input *in, bool given_key)
         r->stamps.items[i] = how % 2 ? v : us_edges[how / 2 % 3] + (int8_t)(v & 0xff);
     }
     r->days.len = byte(in) % 4;
-    r->days.items = r->days.len ? calloc(r->days.len, sizeof(int32_t)) : NULL;
+    r->days.items = zalloc(r->days.len, sizeof(int32_t));
     for (size_t i = 0; i < r->days.len; i++) {
         uint8_t how = byte(in);
         int32_t v;
@@ -190,14 +199,33 @@ static void make_row(FRow *r, input *in, bool given_key)
     }
     /* up to 3 of each, any bits (NaN, infinities, -0.0, subnormals) */
     r->fs.len = byte(in) % 4;
-    r->fs.items = r->fs.len ? calloc(r->fs.len, sizeof(float)) : NULL;
+    r->fs.items = zalloc(r->fs.len, sizeof(float));
     raw(in, r->fs.items, r->fs.len * sizeof(float));
     r->ds.len = byte(in) % 4;
-    r->ds.items = r->ds.len ? calloc(r->ds.len, sizeof(double)) : NULL;
+    r->ds.items = zalloc(r->ds.len, sizeof(double));
     raw(in, r->ds.items, r->ds.len * sizeof(double));
     r->us.len = byte(in) % 4;
-    r->us.items = r->us.len ? calloc(r->us.len, sizeof(uint64_t)) : NULL;
+    r->us.items = zalloc(r->us.len, sizeof(uint64_t));
     raw(in, r->us.items, r->us.len * sizeof(uint64_t));
+}
+
+/* A copy of p[0..n) (NULL when n is 0), and of a string list's items. */
+static void *dup_mem(const void *p, size_t n)
+{
+    void *d = n ? malloc(n) : NULL;
+    if (n && !d)
+        abort();
+    if (n)
+        memcpy(d, p, n);
+    return d;
+}
+
+static char **dup_strs(char *const *items, size_t n)
+{
+    char **d = dup_mem(items, n * sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        d[i] = items[i] ? strdup(items[i]) : NULL;
+    return d;
 }
 
 /* The struct's deep copy (the store writes a generated key back). */
@@ -207,33 +235,15 @@ static void copy_row(FRow *out, const FRow *r)
     out->name = strdup(r->name);
     out->email = strdup(r->email);
     out->note = r->note ? strdup(r->note) : NULL;
-    out->tags.items = r->tags.len ? calloc(r->tags.len, sizeof(char *)) : NULL;
-    for (size_t i = 0; i < r->tags.len; i++)
-        out->tags.items[i] = r->tags.items[i] ? strdup(r->tags.items[i]) : NULL;
-    out->blob.data = r->blob.len ? malloc(r->blob.len) : NULL;
-    if (r->blob.len)
-        memcpy(out->blob.data, r->blob.data, r->blob.len);
-    out->m.keys = r->m.len ? calloc(r->m.len, sizeof(char *)) : NULL;
-    out->m.values = r->m.len ? malloc(r->m.len * sizeof(int32_t)) : NULL;
-    for (size_t i = 0; i < r->m.len; i++)
-        out->m.keys[i] = r->m.keys[i] ? strdup(r->m.keys[i]) : NULL;
-    if (r->m.len)
-        memcpy(out->m.values, r->m.values, r->m.len * sizeof(int32_t));
-    out->stamps.items = r->stamps.len ? malloc(r->stamps.len * sizeof(int64_t)) : NULL;
-    if (r->stamps.len)
-        memcpy(out->stamps.items, r->stamps.items, r->stamps.len * sizeof(int64_t));
-    out->days.items = r->days.len ? malloc(r->days.len * sizeof(int32_t)) : NULL;
-    if (r->days.len)
-        memcpy(out->days.items, r->days.items, r->days.len * sizeof(int32_t));
-    out->fs.items = r->fs.len ? malloc(r->fs.len * sizeof(float)) : NULL;
-    if (r->fs.len)
-        memcpy(out->fs.items, r->fs.items, r->fs.len * sizeof(float));
-    out->ds.items = r->ds.len ? malloc(r->ds.len * sizeof(double)) : NULL;
-    if (r->ds.len)
-        memcpy(out->ds.items, r->ds.items, r->ds.len * sizeof(double));
-    out->us.items = r->us.len ? malloc(r->us.len * sizeof(uint64_t)) : NULL;
-    if (r->us.len)
-        memcpy(out->us.items, r->us.items, r->us.len * sizeof(uint64_t));
+    out->tags.items = dup_strs(r->tags.items, r->tags.len);
+    out->blob.data = dup_mem(r->blob.data, r->blob.len);
+    out->m.keys = dup_strs(r->m.keys, r->m.len);
+    out->m.values = dup_mem(r->m.values, r->m.len * sizeof(int32_t));
+    out->stamps.items = dup_mem(r->stamps.items, r->stamps.len * sizeof(int64_t));
+    out->days.items = dup_mem(r->days.items, r->days.len * sizeof(int32_t));
+    out->fs.items = dup_mem(r->fs.items, r->fs.len * sizeof(float));
+    out->ds.items = dup_mem(r->ds.items, r->ds.len * sizeof(double));
+    out->us.items = dup_mem(r->us.items, r->us.len * sizeof(uint64_t));
 }
 
 static void free_row(FRow *r)
